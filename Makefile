@@ -1,0 +1,46 @@
+# Parametric claims worker: every entry point an engineer or CI needs.
+# `make demo` runs the main job end to end on local services; `make test` is the full check.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+DENO := npx --no-install deno
+NODE_TS := node --import tsx
+# Test directories that need the Temporal worker (Node only: the SDK supports Node.js).
+NODE_ONLY_TESTS := tests/temporal tests/chaos
+DENO_TESTS := tests/smoke tests/unit tests/integration tests/cli
+
+.PHONY: help install services lint fmt typecheck test test-node test-deno demo bench \
+	bench-calculator bench-storage bench-locks bench-daily-run chaos clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: node_modules/.package-lock.json ## install npm dependencies (npm ci)
+
+services: ## check or start PostgreSQL and Redis; build the Temporal CLI into .cache/bin
+	@bash scripts/services.sh
+
+lint: install ## deno lint + deno fmt --check over the whole repository
+	$(DENO) lint
+	$(DENO) fmt --check
+
+fmt: install ## format every file
+	$(DENO) fmt
+
+typecheck: install ## tsc --noEmit (strict, noUncheckedIndexedAccess)
+	npx --no-install tsc -p tsconfig.json
+
+test: install services lint typecheck test-node test-deno ## lint, typecheck, then every suite under Node and under Deno
+
+test-node: install services ## the node:test suites under Node (one Temporal dev server for the run)
+	$(NODE_TS) scripts/run-tests.ts tests
+
+test-deno: install services ## the same suites under Deno (all but the Temporal-worker ones)
+	$(DENO) test -A --no-check --permit-no-files $(DENO_TESTS)
+
+clean: ## remove caches (keeps the built Temporal CLI)
+	rm -rf .cache/logs .cache/tmp

@@ -1,0 +1,69 @@
+/**
+ * Runs the node:test suites under Node with one Temporal dev server for the whole run
+ * (started here on free ports, its address passed in TEST_TEMPORAL_ADDRESS, stopped at the
+ * end so nothing is left running). Usage: node --import tsx scripts/run-tests.ts [dir|file...]
+ */
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import process from "node:process";
+import { repoRoot, startTemporalDevServer } from "./lib/temporal-dev-server.ts";
+
+function findTests(target: string): string[] {
+  const full = path.resolve(repoRoot, target);
+  if (!fs.existsSync(full)) return [];
+  if (fs.statSync(full).isFile()) return [full];
+  return fs.readdirSync(full, { withFileTypes: true }).flatMap((entry) => {
+    const child = path.join(full, entry.name);
+    if (entry.isDirectory()) {
+      return entry.name === "fixtures" || entry.name === "support" ? [] : findTests(child);
+    }
+    return entry.name.endsWith(".test.ts") ? [child] : [];
+  }).sort();
+}
+
+const targets = process.argv.slice(2);
+const files = (targets.length ? targets : ["tests"]).flatMap(findTests);
+if (files.length === 0) {
+  console.error(`no test files under ${targets.join(" ") || "tests"}`);
+  process.exit(1);
+}
+
+const started = Date.now();
+const temporal = await startTemporalDevServer({
+  logFile: path.join(repoRoot, ".cache", "logs", "temporal-tests.log"),
+});
+console.log(
+  `test run: temporal dev server at ${temporal.address} (pid ${temporal.pid}); ${files.length} files`,
+);
+
+const concurrency = process.env["TEST_CONCURRENCY"] ?? "2";
+const child = spawn(
+  process.execPath,
+  [
+    "--import",
+    "tsx",
+    "--test",
+    `--test-concurrency=${concurrency}`,
+    "--test-reporter=spec",
+    ...files,
+  ],
+  {
+    stdio: "inherit",
+    cwd: repoRoot,
+    env: { ...process.env, TEST_TEMPORAL_ADDRESS: temporal.address },
+  },
+);
+const forward = (signal: NodeJS.Signals) => child.kill(signal);
+process.on("SIGINT", forward);
+process.on("SIGTERM", forward);
+const code: number = await new Promise((resolve) =>
+  child.on("exit", (c, s) => resolve(c ?? (s ? 1 : 0)))
+);
+await temporal.stop();
+console.log(
+  `test run: node suites finished in ${
+    ((Date.now() - started) / 1000).toFixed(1)
+  } s (exit ${code})`,
+);
+process.exit(code);

@@ -1,0 +1,231 @@
+/**
+ * Configuration from environment variables, validated once at start-up. Defaults work
+ * against the local services of a development machine; every bad variable yields one line
+ * naming it, the rule and the value (with secrets redacted).
+ */
+import { z } from "zod";
+import { ClaimsError, ErrorCodes } from "./errors.ts";
+import { redact } from "./redact.ts";
+
+export type LockBackendName = "redis" | "postgres";
+
+export interface TemporalTlsConfig {
+  certPath?: string | undefined;
+  keyPath?: string | undefined;
+  caPath?: string | undefined;
+  serverName?: string | undefined;
+}
+
+export interface Config {
+  databaseUrl: string;
+  databasePoolMax: number;
+  redisUrl: string;
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    apiKey?: string | undefined;
+    tls?: TemporalTlsConfig | undefined;
+  };
+  lock: { backend: LockBackendName; ttlMs: number };
+  metricsPort: number;
+  worker: {
+    maxConcurrentActivities: number;
+    maxConcurrentWorkflowTasks: number;
+    batchSize: number;
+    batchConcurrency: number;
+    pageSize: number;
+    shutdownGraceMs: number;
+  };
+  schedule: {
+    id: string;
+    time: string;
+    timezone: string;
+    catchupWindow: string;
+  };
+  logLevel: "debug" | "info" | "warn" | "error";
+}
+
+export const DEFAULTS = {
+  DATABASE_URL: "postgres://postgres@127.0.0.1:5432/claims",
+  REDIS_URL: "redis://127.0.0.1:6379/0",
+  TEMPORAL_ADDRESS: "127.0.0.1:7233",
+  TEMPORAL_NAMESPACE: "default",
+  TEMPORAL_TASK_QUEUE: "claims",
+} as const;
+
+const intIn = (min: number, max: number) => (raw: string): number => {
+  if (!/^-?\d+$/.test(raw.trim())) throw new Error(`must be an integer, got "${raw}"`);
+  const n = Number(raw.trim());
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new Error(`must be an integer from ${min} to ${max}, got ${raw.trim()}`);
+  }
+  return n;
+};
+
+const urlWithScheme = (schemes: readonly string[]) => (raw: string): string => {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`must be a URL (${schemes.join(" or ")}), got "${redact(raw)}"`);
+  }
+  if (!schemes.includes(url.protocol.replace(/:$/, ""))) {
+    throw new Error(
+      `must use the scheme ${schemes.map((s) => s + "://").join(" or ")}, got "${redact(raw)}"`,
+    );
+  }
+  if (!url.hostname && !url.searchParams.get("host")) {
+    throw new Error(`must name a host, got "${redact(raw)}"`);
+  }
+  return raw;
+};
+
+const oneOf = <T extends string>(values: readonly T[]) => (raw: string): T => {
+  if (!(values as readonly string[]).includes(raw)) {
+    throw new Error(`must be one of ${values.join(", ")}, got "${raw}"`);
+  }
+  return raw as T;
+};
+
+const hostPort = (raw: string): string => {
+  if (!/^[A-Za-z0-9.\-\[\]:]+:\d{1,5}$/.test(raw)) {
+    throw new Error(`must be host:port (e.g. 127.0.0.1:7233), got "${raw}"`);
+  }
+  const port = Number(raw.slice(raw.lastIndexOf(":") + 1));
+  if (port < 1 || port > 65535) throw new Error(`port must be 1 to 65535, got ${port}`);
+  return raw;
+};
+
+const nonEmpty = (max: number) => (raw: string): string => {
+  if (raw.trim().length === 0) throw new Error("must not be empty");
+  if (raw.length > max) throw new Error(`must be at most ${max} characters`);
+  return raw;
+};
+
+const clockTime = (raw: string): string => {
+  const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(raw);
+  if (!m) throw new Error(`must be a time HH:MM (24 h), got "${raw}"`);
+  return raw;
+};
+
+const timeZone = (raw: string): string => {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: raw });
+  } catch {
+    throw new Error(`must be an IANA time zone (e.g. UTC, Europe/Berlin), got "${raw}"`);
+  }
+  return raw;
+};
+
+const duration = (raw: string): string => {
+  if (!/^\d+(ms|s|m|h|d)$/.test(raw)) {
+    throw new Error(`must be a duration such as 30m, 12h or 1d, got "${raw}"`);
+  }
+  return raw;
+};
+
+const envSchema = z.record(z.string(), z.string().optional());
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads and validates the configuration; throws a ClaimsError(CONFIG_INVALID) naming every bad variable. */
+export function loadConfig(env: Env): Config {
+  const vars = envSchema.parse(env);
+  const problems: string[] = [];
+
+  function read<T>(name: string, fallback: string, parse: (raw: string) => T): T;
+  function read<T>(name: string, fallback: undefined, parse: (raw: string) => T): T | undefined;
+  function read<T>(
+    name: string,
+    fallback: string | undefined,
+    parse: (raw: string) => T,
+  ): T | undefined {
+    const raw = vars[name];
+    const value = raw === undefined || raw === "" ? fallback : raw;
+    if (value === undefined) return undefined;
+    try {
+      return parse(value);
+    } catch (error) {
+      problems.push(`${name}: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  const config = {
+    databaseUrl: read(
+      "DATABASE_URL",
+      DEFAULTS.DATABASE_URL,
+      urlWithScheme(["postgres", "postgresql"]),
+    ),
+    databasePoolMax: read("DATABASE_POOL_MAX", "10", intIn(1, 500)),
+    redisUrl: read("REDIS_URL", DEFAULTS.REDIS_URL, urlWithScheme(["redis", "rediss"])),
+    temporal: {
+      address: read("TEMPORAL_ADDRESS", DEFAULTS.TEMPORAL_ADDRESS, hostPort),
+      namespace: read("TEMPORAL_NAMESPACE", DEFAULTS.TEMPORAL_NAMESPACE, nonEmpty(255)),
+      taskQueue: read("TEMPORAL_TASK_QUEUE", DEFAULTS.TEMPORAL_TASK_QUEUE, nonEmpty(255)),
+      apiKey: read("TEMPORAL_API_KEY", undefined, nonEmpty(4096)),
+      tls: undefined as TemporalTlsConfig | undefined,
+    },
+    lock: {
+      backend: read("LOCK_BACKEND", "redis", oneOf(["redis", "postgres"] as const)),
+      ttlMs: read("LOCK_TTL_MS", "120000", intIn(100, 86_400_000)),
+    },
+    metricsPort: read("METRICS_PORT", "9464", intIn(0, 65535)),
+    worker: {
+      maxConcurrentActivities: read("WORKER_MAX_CONCURRENT_ACTIVITIES", "8", intIn(1, 1000)),
+      maxConcurrentWorkflowTasks: read(
+        "WORKER_MAX_CONCURRENT_WORKFLOW_TASKS",
+        "10",
+        intIn(2, 1000),
+      ),
+      batchSize: read("CLAIMS_BATCH_SIZE", "500", intIn(1, 10_000)),
+      batchConcurrency: read("CLAIMS_BATCH_CONCURRENCY", "4", intIn(1, 100)),
+      pageSize: read("CLAIMS_PAGE_SIZE", "5000", intIn(1, 100_000)),
+      shutdownGraceMs: read("WORKER_SHUTDOWN_GRACE_MS", "30000", intIn(0, 3_600_000)),
+    },
+    schedule: {
+      id: read("SCHEDULE_ID", "claims-daily", nonEmpty(200)),
+      time: read("SCHEDULE_TIME", "13:00", clockTime),
+      timezone: read("SCHEDULE_TIMEZONE", "UTC", timeZone),
+      catchupWindow: read("SCHEDULE_CATCHUP_WINDOW", "1d", duration),
+    },
+    logLevel: read("LOG_LEVEL", "info", oneOf(["debug", "info", "warn", "error"] as const)),
+  };
+
+  const tls: TemporalTlsConfig = {
+    certPath: read("TEMPORAL_TLS_CERT_PATH", undefined, nonEmpty(4096)),
+    keyPath: read("TEMPORAL_TLS_KEY_PATH", undefined, nonEmpty(4096)),
+    caPath: read("TEMPORAL_TLS_CA_PATH", undefined, nonEmpty(4096)),
+    serverName: read("TEMPORAL_TLS_SERVER_NAME", undefined, nonEmpty(255)),
+  };
+  if (Boolean(tls.certPath) !== Boolean(tls.keyPath)) {
+    problems.push(
+      "TEMPORAL_TLS_CERT_PATH/TEMPORAL_TLS_KEY_PATH: set both (mTLS client certificate) or neither",
+    );
+  }
+  const tlsWanted = vars["TEMPORAL_TLS"] === "true" || Object.values(tls).some(Boolean) ||
+    Boolean(config.temporal.apiKey);
+  if (vars["TEMPORAL_TLS"] !== undefined && !["true", "false", ""].includes(vars["TEMPORAL_TLS"])) {
+    problems.push(`TEMPORAL_TLS: must be true or false, got "${vars["TEMPORAL_TLS"]}"`);
+  }
+  if (tlsWanted && vars["TEMPORAL_TLS"] !== "false") config.temporal.tls = tls;
+
+  if (problems.length > 0) {
+    throw new ClaimsError(
+      ErrorCodes.CONFIG_INVALID,
+      `invalid configuration: ${problems.join("; ")}`,
+    );
+  }
+  return config as Config;
+}
+
+/** A printable copy of the configuration with every secret redacted (for logs and `--help`). */
+export function describeConfig(config: Config): Record<string, unknown> {
+  return {
+    ...config,
+    databaseUrl: redact(config.databaseUrl),
+    redisUrl: redact(config.redisUrl),
+    temporal: { ...config.temporal, apiKey: config.temporal.apiKey ? "***" : undefined },
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * Applies the drizzle-kit migrations in drizzle/ over one dedicated connection, under a
+ * PostgreSQL advisory lock, so that any number of processes may start at the same moment and
+ * the schema is applied exactly once. Creates the database first when it does not exist.
+ */
+import path from "node:path";
+import fs from "node:fs";
+import { fileURLToPath } from "node:url";
+import { drizzle } from "drizzle-orm/postgres-js";
+import { migrate as drizzleMigrate } from "drizzle-orm/postgres-js/migrator";
+import { ClaimsError, ErrorCodes } from "../errors.ts";
+import { redact } from "../redact.ts";
+import { connectSql, pgCode, PgCodes, splitDatabaseUrl } from "./connection.ts";
+
+export const migrationsFolder = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "../../drizzle",
+);
+
+/** Advisory-lock key reserved for the migration runner (a fixed constant, documented in the README). */
+export const MIGRATION_LOCK_KEY = 0x4c1a_7e3bn;
+
+export interface MigrateResult {
+  databaseCreated: boolean;
+  applied: number;
+  total: number;
+}
+
+export async function ensureDatabase(url: string): Promise<boolean> {
+  const { name, maintenanceUrl } = splitDatabaseUrl(url);
+  const probe = connectSql(url, { max: 1, applicationName: "claims-migrate" });
+  try {
+    await probe`select 1`;
+    return false;
+  } catch (error) {
+    if (pgCode(error) !== PgCodes.INVALID_CATALOG_NAME) {
+      throw new ClaimsError(
+        ErrorCodes.SERVICE_UNAVAILABLE,
+        `cannot connect to PostgreSQL at ${redact(url)}: ${redact((error as Error).message)}`,
+        { cause: error },
+      );
+    }
+  } finally {
+    await probe.end({ timeout: 5 });
+  }
+  const admin = connectSql(maintenanceUrl, { max: 1, applicationName: "claims-migrate" });
+  try {
+    await admin.unsafe(`create database "${name.replaceAll('"', '""')}"`);
+    return true;
+  } catch (error) {
+    // Several migrators racing: somebody else created it, which is what we wanted.
+    const code = pgCode(error);
+    if (code === PgCodes.DUPLICATE_DATABASE || code === PgCodes.UNIQUE_VIOLATION) return false;
+    throw new ClaimsError(
+      ErrorCodes.MIGRATION_FAILED,
+      `cannot create database "${name}": ${(error as Error).message}`,
+      { cause: error },
+    );
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+}
+
+function journalEntries(): number {
+  const journal = path.join(migrationsFolder, "meta", "_journal.json");
+  if (!fs.existsSync(journal)) return 0;
+  const parsed = JSON.parse(fs.readFileSync(journal, "utf8")) as { entries?: unknown[] };
+  return parsed.entries?.length ?? 0;
+}
+
+export async function runMigrations(url: string): Promise<MigrateResult> {
+  const databaseCreated = await ensureDatabase(url);
+  const total = journalEntries();
+  const sql = connectSql(url, { max: 1, applicationName: "claims-migrate" });
+  try {
+    await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY.toString()}::bigint)`;
+    try {
+      if (total === 0) return { databaseCreated, applied: 0, total };
+      const before = await appliedCount(sql);
+      await drizzleMigrate(drizzle(sql), { migrationsFolder });
+      const after = await appliedCount(sql);
+      return { databaseCreated, applied: after - before, total };
+    } finally {
+      await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY.toString()}::bigint)`;
+    }
+  } catch (error) {
+    if (error instanceof ClaimsError) throw error;
+    throw new ClaimsError(
+      ErrorCodes.MIGRATION_FAILED,
+      `migration failed: ${redact((error as Error).message)}`,
+      { cause: error },
+    );
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+async function appliedCount(sql: ReturnType<typeof connectSql>): Promise<number> {
+  const rows = await sql<{ n: number }[]>`
+    select count(*)::int as n from information_schema.tables
+    where table_schema = 'drizzle' and table_name = '__drizzle_migrations'`;
+  if ((rows[0]?.n ?? 0) === 0) return 0;
+  const applied = await sql<
+    { n: number }[]
+  >`select count(*)::int as n from drizzle.__drizzle_migrations`;
+  return applied[0]?.n ?? 0;
+}
