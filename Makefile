@@ -7,7 +7,7 @@ DENO := npx --no-install deno
 NODE_TS := node --import tsx
 # Test directories that need the Temporal worker (Node only: the SDK supports Node.js).
 NODE_ONLY_TESTS := tests/temporal tests/chaos
-DENO_TESTS := tests/smoke tests/unit tests/integration tests/cli
+DENO_TESTS := $(wildcard tests/smoke tests/unit tests/integration tests/cli)
 
 .PHONY: help install services lint fmt typecheck test test-node test-deno demo bench \
 	bench-calculator bench-storage bench-locks bench-daily-run chaos clean
