@@ -64,7 +64,10 @@ export function isCandidateEvent(policy: Policy, event: RiskEvent): boolean {
  * SPEC §3.1: the policy's relevant events grouped by their local claim date (only dates in
  * coverage). Dates come out ascending; events keep no particular order.
  */
-export function relevantByDate(policy: Policy, events: Iterable<RiskEvent>): Map<string, DatedEvent[]> {
+export function relevantByDate(
+  policy: Policy,
+  events: Iterable<RiskEvent>,
+): Map<string, DatedEvent[]> {
   const byDate = new Map<string, DatedEvent[]>();
   for (const event of events) {
     if (!isCandidateEvent(policy, event)) continue;
@@ -87,7 +90,11 @@ export function relevantByDate(policy: Policy, events: Iterable<RiskEvent>): Map
  * `once_per_day`: one candidate at the day's highest tier carrying the ids of the events at
  * that tier; `per_event`: one candidate per event.
  */
-export function candidatesForDate(policy: Policy, claimDate: string, dayEvents: readonly DatedEvent[]): Candidate[] {
+export function candidatesForDate(
+  policy: Policy,
+  claimDate: string,
+  dayEvents: readonly DatedEvent[],
+): Candidate[] {
   if (dayEvents.length === 0) return [];
   if (policy.payoutMode === "per_event") {
     return sortCandidates(dayEvents.map((d) => ({
@@ -150,7 +157,10 @@ export function periodCandidates(policy: Policy, events: Iterable<RiskEvent>): C
 }
 
 /** SPEC §3 over the whole coverage period, with sort keys (for storage). */
-export function calculatePeriodAllocated(policy: Policy, events: Iterable<RiskEvent>): AllocatedClaim[] {
+export function calculatePeriodAllocated(
+  policy: Policy,
+  events: Iterable<RiskEvent>,
+): AllocatedClaim[] {
   return allocateCaps(policy, periodCandidates(policy, events));
 }
 
@@ -160,7 +170,11 @@ export function calculatePeriod(policy: Policy, events: Iterable<RiskEvent>): Cl
 }
 
 /** The candidates of one policy-local date from any set of events (others are ignored). */
-export function calculateDayCandidates(policy: Policy, claimDate: string, events: Iterable<RiskEvent>): Candidate[] {
+export function calculateDayCandidates(
+  policy: Policy,
+  claimDate: string,
+  events: Iterable<RiskEvent>,
+): Candidate[] {
   const dayEvents = relevantByDate(policy, events).get(claimDate) ?? [];
   return candidatesForDate(policy, claimDate, dayEvents);
 }
@@ -195,4 +209,3 @@ export function toClaim(c: AllocatedClaim): Claim {
     payoutAmount: c.payoutAmount,
   };
 }
-

@@ -11,7 +11,9 @@ export function payoutAmount(sumInsured: number, payoutBps: number): number {
     throw new RangeError(`sumInsured must be a non-negative safe integer, got ${sumInsured}`);
   }
   if (!Number.isInteger(payoutBps) || payoutBps < 0 || payoutBps > BPS_DENOMINATOR) {
-    throw new RangeError(`payoutBps must be an integer from 0 to ${BPS_DENOMINATOR}, got ${payoutBps}`);
+    throw new RangeError(
+      `payoutBps must be an integer from 0 to ${BPS_DENOMINATOR}, got ${payoutBps}`,
+    );
   }
   return Number((BigInt(sumInsured) * BigInt(payoutBps)) / DENOMINATOR);
 }

@@ -15,7 +15,9 @@ export const PAYOUT_MODES = ["once_per_day", "per_event"] as const;
 export const EVENT_STATUSES = ["active", "retracted"] as const;
 
 const show = (value: unknown): string => {
-  if (typeof value === "string") return JSON.stringify(value.length > 80 ? value.slice(0, 77) + "..." : value);
+  if (typeof value === "string") {
+    return JSON.stringify(value.length > 80 ? value.slice(0, 77) + "..." : value);
+  }
   if (value === undefined) return "nothing";
   try {
     const text = JSON.stringify(value);
@@ -25,10 +27,15 @@ const show = (value: unknown): string => {
   }
 };
 
-const id = z.string({ error: (i) => `must be a string id, got ${show(i.input)}` }).regex(ID_PATTERN, {
-  error: (i) =>
-    `must match ${ID_PATTERN.source} (1-64 ASCII letters, digits, '_', '.', '-'; no ':'), got ${show(i.input)}`,
-});
+const id = z.string({ error: (i) => `must be a string id, got ${show(i.input)}` }).regex(
+  ID_PATTERN,
+  {
+    error: (i) =>
+      `must match ${ID_PATTERN.source} (1-64 ASCII letters, digits, '_', '.', '-'; no ':'), got ${
+        show(i.input)
+      }`,
+  },
+);
 
 const integerIn = (min: number, max: number, what = "an integer") =>
   z.number({ error: (i) => `must be ${what} from ${min} to ${max}, got ${show(i.input)}` })
@@ -38,14 +45,17 @@ const integerIn = (min: number, max: number, what = "an integer") =>
     });
 
 const calendarDate = z.string({ error: (i) => `must be a YYYY-MM-DD date, got ${show(i.input)}` })
-  .refine(isValidDate, { error: (i) => `must be an existing YYYY-MM-DD date, got ${show(i.input)}` });
+  .refine(isValidDate, {
+    error: (i) => `must be an existing YYYY-MM-DD date, got ${show(i.input)}`,
+  });
 
 const timezone = z.string({ error: (i) => `must be an IANA time zone name, got ${show(i.input)}` })
   .refine(isValidTimeZone, {
     error: (i) => `must be an IANA time zone name (e.g. UTC, Europe/Berlin), got ${show(i.input)}`,
   });
 
-const ISO_INSTANT = /^(\d{4}-\d{2}-\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?([Zz]|[+-]\d{2}:\d{2})$/;
+const ISO_INSTANT =
+  /^(\d{4}-\d{2}-\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 /** Epoch milliseconds of an ISO-8601 instant with `Z` or an offset; NaN when it is not one. */
 export function instantMs(value: string): number {
@@ -69,10 +79,14 @@ export function instantMs(value: string): number {
   return utc.getTime() - offsetMin * 60_000;
 }
 
-const instant = z.string({ error: (i) => `must be an ISO-8601 instant string, got ${show(i.input)}` })
+const instant = z.string({
+  error: (i) => `must be an ISO-8601 instant string, got ${show(i.input)}`,
+})
   .refine((s) => !Number.isNaN(instantMs(s)), {
     error: (i) =>
-      `must be an ISO-8601 instant with Z or an offset (e.g. 2025-03-30T01:30:00+01:00), got ${show(i.input)}`,
+      `must be an ISO-8601 instant with Z or an offset (e.g. 2025-03-30T01:30:00+01:00), got ${
+        show(i.input)
+      }`,
   });
 
 const enumOf = <T extends readonly [string, ...string[]]>(values: T) =>
@@ -87,10 +101,18 @@ export const TierPayoutsSchema = z.strictObject({ tier1: bps, tier2: bps, tier3:
       : `must be an object { tier1, tier2, tier3 }, got ${show(i.input)}`,
 }).superRefine((t, ctx) => {
   if (t.tier2 < t.tier1) {
-    ctx.addIssue({ code: "custom", path: ["tier2"], message: `must be >= tier1 (${t.tier1}), got ${t.tier2}` });
+    ctx.addIssue({
+      code: "custom",
+      path: ["tier2"],
+      message: `must be >= tier1 (${t.tier1}), got ${t.tier2}`,
+    });
   }
   if (t.tier3 < t.tier2) {
-    ctx.addIssue({ code: "custom", path: ["tier3"], message: `must be >= tier2 (${t.tier2}), got ${t.tier3}` });
+    ctx.addIssue({
+      code: "custom",
+      path: ["tier3"],
+      message: `must be >= tier2 (${t.tier2}), got ${t.tier3}`,
+    });
   }
 });
 
@@ -105,7 +127,9 @@ export const PolicySchema = z.strictObject({
     .min(1, { error: (i) => `must be 1-64 characters, got ${show(i.input)}` })
     .max(64, { error: (i) => `must be 1-64 characters, got ${show(i.input)}` }),
   currency: z.string({ error: (i) => `must be a 3-letter ISO currency code, got ${show(i.input)}` })
-    .regex(/^[A-Z]{3}$/, { error: (i) => `must be 3 upper-case letters (e.g. EUR), got ${show(i.input)}` }),
+    .regex(/^[A-Z]{3}$/, {
+      error: (i) => `must be 3 upper-case letters (e.g. EUR), got ${show(i.input)}`,
+    }),
   sumInsured: integerIn(1, MAX_SUM_INSURED, "an integer amount in minor units"),
   timezone: timezone.default("UTC"),
   coverageStart: calendarDate,
@@ -134,7 +158,8 @@ export const RiskEventSchema = z.strictObject({
   source: z.string({ error: (i) => `must be a string, got ${show(i.input)}` })
     .max(256, { error: () => "must be at most 256 characters" }).optional(),
   value: z.number({ error: (i) => `must be a finite number, got ${show(i.input)}` })
-    .refine(Number.isFinite, { error: (i) => `must be a finite number, got ${show(i.input)}` }).optional(),
+    .refine(Number.isFinite, { error: (i) => `must be a finite number, got ${show(i.input)}` })
+    .optional(),
 }, { error: objectError("an event") });
 
 export const ClaimSchema = z.strictObject({
@@ -151,7 +176,9 @@ export const ClaimSchema = z.strictObject({
 
 export const CalcInputSchema = z.strictObject({
   policy: PolicySchema,
-  events: z.array(RiskEventSchema, { error: (i) => `must be an array of events, got ${show(i.input)}` }),
+  events: z.array(RiskEventSchema, {
+    error: (i) => `must be an array of events, got ${show(i.input)}`,
+  }),
 }, { error: objectError("a { policy, events }") }).superRefine((input, ctx) => {
   const seen = new Map<string, number>();
   input.events.forEach((event, index) => {
@@ -203,9 +230,13 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; problems: Validati
 
 export function parseWith<T>(schema: z.ZodType<T>, input: unknown, root: string): Parsed<T> {
   const result = schema.safeParse(input);
-  return result.success ? { ok: true, value: result.data } : { ok: false, problems: problemsOf(result.error, root) };
+  return result.success
+    ? { ok: true, value: result.data }
+    : { ok: false, problems: problemsOf(result.error, root) };
 }
 
-export const parsePolicy = (input: unknown, root = "policy") => parseWith(PolicySchema, input, root);
-export const parseEvent = (input: unknown, root = "event") => parseWith(RiskEventSchema, input, root);
+export const parsePolicy = (input: unknown, root = "policy") =>
+  parseWith(PolicySchema, input, root);
+export const parseEvent = (input: unknown, root = "event") =>
+  parseWith(RiskEventSchema, input, root);
 export const parseCalcInput = (input: unknown) => parseWith(CalcInputSchema, input, "");

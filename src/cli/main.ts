@@ -1,0 +1,25 @@
+#!/usr/bin/env -S node --import tsx
+/**
+ * Entry point: `npm run claims -- <command>` (Node) or `deno run -A src/cli/main.ts <command>`.
+ * SIGINT/SIGTERM abort the running command through its signal (the worker drains, a rerun
+ * detaches), and the process exits with the command's exit code.
+ */
+import process from "node:process";
+import { runCli } from "./program.ts";
+import { ExitCode, processIO } from "./io.ts";
+
+const controller = new AbortController();
+let interrupted = false;
+const onSignal = () => {
+  if (interrupted) process.exit(ExitCode.INTERRUPTED); // second signal: stop now
+  interrupted = true;
+  controller.abort();
+};
+process.on("SIGINT", onSignal);
+process.on("SIGTERM", onSignal);
+
+const code = await runCli(process.argv.slice(2), processIO(controller.signal));
+process.exitCode = code;
+// Connections are closed by each command; this only guards against a leaked handle keeping
+// the process alive after its work is done.
+setTimeout(() => process.exit(code), 2_000).unref();

@@ -1,0 +1,71 @@
+import { sql } from "drizzle-orm";
+import { bigint, check, date, index, integer, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { type Policy, PolicySchema } from "../../domain/schemas.ts";
+import { idText } from "./types.ts";
+
+/** Policies as imported (SPEC §2); one row per id, updated in place by re-imports. */
+export const policies = pgTable("policies", {
+  id: idText("id").primaryKey(),
+  region: text("region").notNull(),
+  currency: text("currency").notNull(),
+  sumInsured: bigint("sum_insured", { mode: "number" }).notNull(),
+  timezone: text("timezone").notNull(),
+  coverageStart: date("coverage_start", { mode: "string" }).notNull(),
+  coverageEnd: date("coverage_end", { mode: "string" }).notNull(),
+  payoutMode: text("payout_mode").notNull(),
+  tier1Bps: integer("tier1_bps").notNull(),
+  tier2Bps: integer("tier2_bps").notNull(),
+  tier3Bps: integer("tier3_bps").notNull(),
+  periodCapBps: integer("period_cap_bps").notNull(),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [
+  index("policies_coverage_idx").on(t.coverageStart, t.coverageEnd),
+  index("policies_region_idx").on(t.region),
+  check("policies_sum_insured_range", sql`${t.sumInsured} between 1 and 1000000000000`),
+  check("policies_coverage_order", sql`${t.coverageStart} <= ${t.coverageEnd}`),
+  check("policies_payout_mode", sql`${t.payoutMode} in ('once_per_day', 'per_event')`),
+  check(
+    "policies_tiers_ordered",
+    sql`0 <= ${t.tier1Bps} and ${t.tier1Bps} <= ${t.tier2Bps} and ${t.tier2Bps} <= ${t.tier3Bps} and ${t.tier3Bps} <= 10000`,
+  ),
+  check("policies_cap_range", sql`${t.periodCapBps} between 1 and 10000`),
+]);
+
+/** Validation of a policy crossing a boundary (files, CLI, activities): the domain contract. */
+export const PolicyInsertSchema = PolicySchema;
+
+export type PolicyRow = typeof policies.$inferSelect;
+export type NewPolicyRow = typeof policies.$inferInsert;
+
+export function policyToRow(p: Policy): NewPolicyRow {
+  return {
+    id: p.id,
+    region: p.region,
+    currency: p.currency,
+    sumInsured: p.sumInsured,
+    timezone: p.timezone,
+    coverageStart: p.coverageStart,
+    coverageEnd: p.coverageEnd,
+    payoutMode: p.payoutMode,
+    tier1Bps: p.tierPayoutsBps.tier1,
+    tier2Bps: p.tierPayoutsBps.tier2,
+    tier3Bps: p.tierPayoutsBps.tier3,
+    periodCapBps: p.periodCapBps,
+  };
+}
+
+export function rowToPolicy(r: Pick<PolicyRow, keyof NewPolicyRow & keyof PolicyRow>): Policy {
+  return {
+    id: r.id,
+    region: r.region,
+    currency: r.currency,
+    sumInsured: Number(r.sumInsured),
+    timezone: r.timezone,
+    coverageStart: r.coverageStart,
+    coverageEnd: r.coverageEnd,
+    payoutMode: r.payoutMode as Policy["payoutMode"],
+    tierPayoutsBps: { tier1: r.tier1Bps, tier2: r.tier2Bps, tier3: r.tier3Bps },
+    periodCapBps: r.periodCapBps,
+  };
+}
