@@ -1,0 +1,84 @@
+/**
+ * The one lock contract of the product (SPEC §5). Two backends implement it (Redis, the
+ * default, and PostgreSQL advisory locks) and one contract suite proves both.
+ *
+ * Why fencing tokens: a lease can expire while its holder is paused (GC, SIGSTOP, a blocked
+ * event loop) and the paused holder may still write afterwards. Only the database can stop
+ * that write, by refusing a token lower than the last one it accepted for the same key.
+ */
+
+/** A held lock. Everything about it is fixed at acquisition except whether it is still held. */
+export interface Lease {
+  readonly key: string;
+  /** Who holds it: host, process and attempt (e.g. `host/pid/workflowId/attempt/random`). */
+  readonly holder: string;
+  /** Strictly increasing per key across every acquisition, restarts and backend switches. */
+  readonly fencingToken: bigint;
+  /** Epoch ms of the acquisition. */
+  readonly acquiredAt: number;
+  /** Fires when the lease is lost (an extension failed or found the lock gone or taken). */
+  readonly signal: AbortSignal;
+  /** Pushes the expiry out (to `ttlMs` from now, default the acquisition TTL); false when lost. */
+  extend(ttlMs?: number): Promise<boolean>;
+  /**
+   * Idempotent: true when this call released the lock, false when there was nothing of ours to
+   * release (already released, expired, or taken over: another holder's lock is never touched).
+   * Never hangs or retries for seconds.
+   */
+  release(): Promise<boolean>;
+}
+
+export interface AcquireOptions {
+  /** Lease time-to-live in ms (Redis; PostgreSQL session locks live as long as the connection). */
+  ttlMs?: number;
+  /** Extend automatically every ttl/3 while held (default true). */
+  autoExtend?: boolean;
+  /** Holder identity; a generated host/pid/random one when omitted. */
+  holder?: string;
+}
+
+export interface AcquireWithTimeoutOptions extends AcquireOptions {
+  /** Give up after this many ms and resolve to null (never throws for contention). */
+  timeoutMs: number;
+  /** Pause between attempts (default 25 ms, with jitter). */
+  retryDelayMs?: number;
+}
+
+/** A lock as operators see it in `claims locks`. */
+export interface LockInfo {
+  backend: "redis" | "postgres";
+  key: string;
+  holder: string | null;
+  /** Epoch ms when it was taken, when known. */
+  since: number | null;
+  /** Remaining time-to-live in ms (Redis); null where locks do not expire (PostgreSQL). */
+  ttlMs: number | null;
+}
+
+export interface LockBackend {
+  readonly name: "redis" | "postgres";
+  /** Non-blocking: a lease, or null at once while someone else holds the key. */
+  tryAcquire(key: string, options?: AcquireOptions): Promise<Lease | null>;
+  /**
+   * Non-blocking for many keys at once (pipelined on Redis): the leases of the keys that were
+   * free; keys held by others are simply absent from the result.
+   */
+  tryAcquireMany(keys: readonly string[], options?: AcquireOptions): Promise<Map<string, Lease>>;
+  /** Retries until `timeoutMs`; null (no exception) when still not acquired by then. */
+  acquire(key: string, options: AcquireWithTimeoutOptions): Promise<Lease | null>;
+  /**
+   * Runs `fn` under the lock and always releases, also when `fn` throws (the error reaches the
+   * caller unchanged). Throws LockNotAcquiredError naming the key when not acquired (at once,
+   * or after `timeoutMs` when given).
+   */
+  withLock<T>(
+    key: string,
+    fn: (lease: Lease) => Promise<T>,
+    options?: AcquireOptions & { timeoutMs?: number },
+  ): Promise<T>;
+  isLocked(key: string): Promise<boolean>;
+  /** Locks held now (optionally only keys starting with `prefix`). */
+  list(prefix?: string): Promise<LockInfo[]>;
+  /** Stops refresh timers and closes the backend's own connections (not ones passed in). */
+  close(): Promise<void>;
+}

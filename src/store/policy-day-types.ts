@@ -1,0 +1,36 @@
+/**
+ * What the calculation side hands to storage for one policy-day, and what storage answers.
+ * The write path (src/store/write-policy-days.ts) takes many of these in one transaction.
+ */
+import type { Candidate } from "../domain/calculate.ts";
+
+/** The result of computing one policy-day, ready to be written under its fencing token. */
+export interface PolicyDayWrite {
+  policyId: string;
+  claimDate: string;
+  /** The lease's fencing token; a write lower than the ledger's token is refused (`stale`). */
+  fenceToken: bigint;
+  /** Temporal `workflowId/runId` (or `manual`) recorded in the ledger and audit rows. */
+  writtenBy: string;
+  /** Hash of what the computation saw (policy + that day's events). */
+  inputsHash: string;
+  /** Events of the policy-local day that the computation saw (all statuses, own region). */
+  eventsCount: number;
+  /** The day's candidates from the domain (`calculateDayCandidates`), before cap allocation. */
+  candidates: Candidate[];
+}
+
+export type PolicyDayStatus = "computed" | "unchanged" | "stale";
+
+export interface PolicyDayOutcome {
+  policyId: string;
+  claimDate: string;
+  status: PolicyDayStatus;
+  /** Claims of this day after the write (for `stale`: as stored, untouched). */
+  claims: number;
+  cappedClaims: number;
+  /** Sum of this day's payout amounts after the write, minor units. */
+  payoutAmount: bigint;
+  /** Audit rows written, this day and re-allocated later days together. */
+  changes: { inserted: number; updated: number; deleted: number };
+}
