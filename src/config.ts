@@ -9,6 +9,17 @@ import { redact } from "./redact.ts";
 
 export type LockBackendName = "redis" | "postgres";
 
+/** Temporal schedule overlap policies (what happens when a run is due while one still runs). */
+export const SCHEDULE_OVERLAP_POLICIES = [
+  "SKIP",
+  "BUFFER_ONE",
+  "BUFFER_ALL",
+  "CANCEL_OTHER",
+  "TERMINATE_OTHER",
+  "ALLOW_ALL",
+] as const;
+export type ScheduleOverlapName = (typeof SCHEDULE_OVERLAP_POLICIES)[number];
+
 export interface TemporalTlsConfig {
   certPath?: string | undefined;
   keyPath?: string | undefined;
@@ -35,6 +46,10 @@ export interface Config {
     batchSize: number;
     batchConcurrency: number;
     pageSize: number;
+    /** Policy-days per lock round trip and write transaction inside a batch. */
+    chunkSize: number;
+    /** Heartbeat timeout of the batch activities (a dead worker's batch moves on after it). */
+    heartbeatTimeoutMs: number;
     shutdownGraceMs: number;
   };
   schedule: {
@@ -42,6 +57,7 @@ export interface Config {
     time: string;
     timezone: string;
     catchupWindow: string;
+    overlap: ScheduleOverlapName;
   };
   logLevel: "debug" | "info" | "warn" | "error";
 }
@@ -77,6 +93,28 @@ const urlWithScheme = (schemes: readonly string[]) => (raw: string): string => {
   }
   if (!url.hostname && !url.searchParams.get("host")) {
     throw new Error(`must name a host, got "${redact(raw)}"`);
+  }
+  return raw;
+};
+
+/** libpq's sslmode values; postgres.js reads any other text as "TLS on", hiding a typo. */
+const SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
+
+const postgresUrl = (raw: string): string => {
+  const url = new URL(urlWithScheme(["postgres", "postgresql"])(raw));
+  const sslmode = url.searchParams.get("sslmode");
+  if (sslmode !== null && !SSL_MODES.includes(sslmode)) {
+    throw new Error(`sslmode must be one of ${SSL_MODES.join(", ")}, got "${redact(sslmode)}"`);
+  }
+  return raw;
+};
+
+const redisUrl = (raw: string): string => {
+  const url = new URL(urlWithScheme(["redis", "rediss"])(raw));
+  // ioredis takes the path as the database number: "/abc" would SELECT NaN, fail after
+  // connecting, and surface as an uncaught error instead of this line.
+  if (!/^\/?\d{0,9}$/.test(url.pathname)) {
+    throw new Error(`the path must be a database number (e.g. /0), got "${url.pathname}"`);
   }
   return raw;
 };
@@ -131,7 +169,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /** Reads and validates the configuration; throws a ClaimsError(CONFIG_INVALID) naming every bad variable. */
 export function loadConfig(env: Env): Config {
-  const vars = envSchema.parse(env);
+  // A copy: Node's process.env is not a plain object, and zod 4's record() rejects it.
+  const vars = envSchema.parse({ ...env });
   const problems: string[] = [];
 
   function read<T>(name: string, fallback: string, parse: (raw: string) => T): T;
@@ -156,10 +195,10 @@ export function loadConfig(env: Env): Config {
     databaseUrl: read(
       "DATABASE_URL",
       DEFAULTS.DATABASE_URL,
-      urlWithScheme(["postgres", "postgresql"]),
+      postgresUrl,
     ),
     databasePoolMax: read("DATABASE_POOL_MAX", "10", intIn(1, 500)),
-    redisUrl: read("REDIS_URL", DEFAULTS.REDIS_URL, urlWithScheme(["redis", "rediss"])),
+    redisUrl: read("REDIS_URL", DEFAULTS.REDIS_URL, redisUrl),
     temporal: {
       address: read("TEMPORAL_ADDRESS", DEFAULTS.TEMPORAL_ADDRESS, hostPort),
       namespace: read("TEMPORAL_NAMESPACE", DEFAULTS.TEMPORAL_NAMESPACE, nonEmpty(255)),
@@ -182,6 +221,8 @@ export function loadConfig(env: Env): Config {
       batchSize: read("CLAIMS_BATCH_SIZE", "500", intIn(1, 10_000)),
       batchConcurrency: read("CLAIMS_BATCH_CONCURRENCY", "4", intIn(1, 100)),
       pageSize: read("CLAIMS_PAGE_SIZE", "5000", intIn(1, 100_000)),
+      chunkSize: read("CLAIMS_CHUNK_SIZE", "100", intIn(1, 10_000)),
+      heartbeatTimeoutMs: read("CLAIMS_HEARTBEAT_TIMEOUT_MS", "30000", intIn(1000, 3_600_000)),
       shutdownGraceMs: read("WORKER_SHUTDOWN_GRACE_MS", "30000", intIn(0, 3_600_000)),
     },
     schedule: {
@@ -189,6 +230,7 @@ export function loadConfig(env: Env): Config {
       time: read("SCHEDULE_TIME", "13:00", clockTime),
       timezone: read("SCHEDULE_TIMEZONE", "UTC", timeZone),
       catchupWindow: read("SCHEDULE_CATCHUP_WINDOW", "1d", duration),
+      overlap: read("SCHEDULE_OVERLAP", "BUFFER_ALL", oneOf(SCHEDULE_OVERLAP_POLICIES)),
     },
     logLevel: read("LOG_LEVEL", "info", oneOf(["debug", "info", "warn", "error"] as const)),
   };

@@ -21,8 +21,13 @@ export const migrationsFolder = path.resolve(
 export const MIGRATION_LOCK_KEY = 0x4c1a_7e3bn;
 
 export interface MigrateResult {
+  /** The database name from the URL. */
+  database: string;
+  /** This call created the database (it did not exist). */
   databaseCreated: boolean;
+  /** Migrations this call applied (0 when another process had applied them, or none were new). */
   applied: number;
+  /** Migrations in drizzle/ (all of them are applied when the call returns). */
   total: number;
 }
 
@@ -68,18 +73,24 @@ function journalEntries(): number {
   return parsed.entries?.length ?? 0;
 }
 
+/**
+ * Creates the database when missing, then applies the pending migrations. Any number of
+ * processes may call this at the same moment: the database is created once (a lost creation
+ * race counts as "exists") and the migrations are applied once, under the advisory lock.
+ */
 export async function runMigrations(url: string): Promise<MigrateResult> {
+  const database = splitDatabaseUrl(url).name;
   const databaseCreated = await ensureDatabase(url);
   const total = journalEntries();
   const sql = connectSql(url, { max: 1, applicationName: "claims-migrate" });
   try {
     await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY.toString()}::bigint)`;
     try {
-      if (total === 0) return { databaseCreated, applied: 0, total };
+      if (total === 0) return { database, databaseCreated, applied: 0, total };
       const before = await appliedCount(sql);
       await drizzleMigrate(drizzle(sql), { migrationsFolder });
       const after = await appliedCount(sql);
-      return { databaseCreated, applied: after - before, total };
+      return { database, databaseCreated, applied: after - before, total };
     } finally {
       await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY.toString()}::bigint)`;
     }

@@ -20,6 +20,13 @@ export interface PolicyDayWrite {
   candidates: Candidate[];
 }
 
+/**
+ * - `computed`: the write was applied and it is the day's first computation, or it inserted,
+ *   changed or removed a claim (of this day, or of a later day through cap re-allocation);
+ * - `unchanged`: the write was applied to a day computed before and no claim changed: only the
+ *   ledger row moved (fence token, inputs hash, `computations`, `computed_at`);
+ * - `stale`: refused, its fence token is lower than the ledger's; nothing changed for it.
+ */
 export type PolicyDayStatus = "computed" | "unchanged" | "stale";
 
 export interface PolicyDayOutcome {
@@ -33,4 +40,6 @@ export interface PolicyDayOutcome {
   payoutAmount: bigint;
   /** Audit rows written, this day and re-allocated later days together. */
   changes: { inserted: number; updated: number; deleted: number };
+  /** The ledger's fence token for the day after the write (for `stale`: the newer one that won). */
+  ledgerFenceToken: bigint;
 }

@@ -8,7 +8,10 @@ import { idText } from "./types.ts";
  * fencing token and the writer. Nothing in the product updates or deletes these rows.
  */
 export const claimAudit = pgTable("claim_audit", {
-  id: bigint("id", { mode: "bigint" }).primaryKey().generatedAlwaysAsIdentity(),
+  // BY DEFAULT, not ALWAYS: the write path inserts with Drizzle's insert(…).select(unnest …),
+  // which lists every column and fills this one with nextval() of the identity's own sequence
+  // (Drizzle cannot add OVERRIDING SYSTEM VALUE to an insert-select). Nothing else writes ids.
+  id: bigint("id", { mode: "bigint" }).primaryKey().generatedByDefaultAsIdentity(),
   policyId: idText("policy_id").notNull(),
   claimDate: date("claim_date", { mode: "string" }).notNull(),
   claimKey: idText("claim_key").notNull(),

@@ -1,0 +1,108 @@
+/**
+ * The shapes of a write plan (policy-day-plan.ts): what is stored, what changes, and how the
+ * statements (policy-day-statements.ts) receive it.
+ */
+import type { Policy, Tier } from "../domain/schemas.ts";
+import type { PolicyDayOutcome } from "./policy-day-types.ts";
+
+/** A claim's stored values (what the audit compares and re-allocation reads). */
+export interface ClaimContent {
+  claimDate: string;
+  claimKey: string;
+  tier: Tier;
+  eventIds: string[];
+  uncappedBps: number;
+  payoutBps: number;
+  payoutAmount: bigint;
+  capped: boolean;
+  firstObservedAtMs: number;
+}
+
+/** A ledger row's values, timestamps aside (those come from the database clock). */
+export interface LedgerContent {
+  fenceToken: bigint;
+  inputsHash: string;
+  calculatorVersion: string;
+  eventsCount: number;
+  claimsCount: number;
+  cappedCount: number;
+  payoutBpsTotal: number;
+  payoutAmountTotal: bigint;
+  computations: number;
+  writtenBy: string;
+}
+
+export interface StoredState {
+  /** The locked policies (every write's policy must be here: checkTargets). */
+  policies: ReadonlyMap<string, Policy>;
+  /** Every stored claim of those policies, by policy id. */
+  claims: ReadonlyMap<string, readonly ClaimContent[]>;
+  /** The stored ledger rows of the written days (absent: never computed), by dayKey. */
+  ledger: ReadonlyMap<string, LedgerContent>;
+}
+
+export interface ClaimUpsert extends ClaimContent {
+  policyId: string;
+  fenceToken: bigint;
+  calculatorVersion: string;
+}
+
+export interface ClaimDelete {
+  policyId: string;
+  claimDate: string;
+  claimKey: string;
+}
+
+export type AuditAction = "insert" | "update" | "delete";
+export type AuditReason = "computed" | "reallocated" | "removed";
+
+export interface AuditEntry {
+  policyId: string;
+  claimDate: string;
+  claimKey: string;
+  action: AuditAction;
+  reason: AuditReason;
+  /** The policy-day whose computation caused the change. */
+  computedDate: string;
+  old: ClaimContent | null;
+  new: ClaimContent | null;
+  fenceToken: bigint;
+  calculatorVersion: string;
+  writtenBy: string;
+}
+
+export interface LedgerChange {
+  policyId: string;
+  claimDate: string;
+  content: LedgerContent;
+  /** A row exists in the database (UPDATE) or not (INSERT). */
+  existed: boolean;
+  /** The day itself was computed (`computed_at` moves), not only re-allocated. */
+  recomputed: boolean;
+  /** Some claim of the day changed (`changed_at` moves). */
+  claimsChanged: boolean;
+}
+
+/** New totals of a day re-allocated but not written in the call (its ledger row was not read). */
+export interface LedgerTotalsUpdate extends DayTotals {
+  policyId: string;
+  claimDate: string;
+}
+
+export interface WritePlan {
+  outcomes: PolicyDayOutcome[];
+  claimUpserts: ClaimUpsert[];
+  claimDeletes: ClaimDelete[];
+  audit: AuditEntry[];
+  /** Ledger rows of written days (and of re-allocated written days), full contents. */
+  ledger: LedgerChange[];
+  /** Totals of re-allocated days outside the written ones, applied where a row exists. */
+  ledgerTotals: LedgerTotalsUpdate[];
+}
+
+export interface DayTotals {
+  claimsCount: number;
+  cappedCount: number;
+  payoutBpsTotal: number;
+  payoutAmountTotal: bigint;
+}

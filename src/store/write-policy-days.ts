@@ -1,0 +1,170 @@
+/**
+ * The fenced write path (SPEC §3 last paragraph, §4): many policy-day results in ONE
+ * transaction that
+ *   1. locks the policies' rows in id order (`SELECT … FOR UPDATE`): every writer of a policy
+ *      is serialised, and sorted locking means overlapping batches never deadlock;
+ *   2. reads, under those locks, the policies' stored claims and the written days' ledger rows;
+ *   3. plans every write in memory (policy-day-plan.ts): fence check against the ledger,
+ *      re-allocation of the period cap, claim/audit/ledger changes;
+ *   4. applies the plan with one multi-row statement per kind of change.
+ * A database failure anywhere rolls everything back: no partial claim set, no ledger row
+ * without its claims.
+ */
+import { asc, sql } from "drizzle-orm";
+import { CALCULATOR_VERSION } from "../domain/version.ts";
+import { ClaimsError, ErrorCodes } from "../errors.ts";
+import type { Db, Executor } from "./connection.ts";
+import { loadClaimsOfPolicies } from "./claims.ts";
+import { loadLedgerEntries } from "./ledger.ts";
+import type { PolicyDayOutcome, PolicyDayWrite } from "./policy-day-types.ts";
+import { planPolicyDayWrites } from "./policy-day-plan.ts";
+import {
+  deleteClaims,
+  insertAudit,
+  insertLedgerRows,
+  updateLedgerRows,
+  updateLedgerTotals,
+  upsertClaims,
+} from "./policy-day-statements.ts";
+import { policies, rowToPolicy } from "./schema/policies.ts";
+import { storageError } from "./storage-errors.ts";
+import { inTextList } from "./unnest.ts";
+import { checkTargets, validatePolicyDayWrites } from "./validate-policy-day-writes.ts";
+import type { Policy } from "../domain/schemas.ts";
+
+export interface WritePolicyDaysOptions {
+  /**
+   * The lease's signal: when it is aborted (the lock was lost) before COMMIT (checked at the
+   * start and after `beforeCommit`), the transaction rolls back and LOCK_LOST is thrown. The
+   * fence token already stops a late writer; this spares the database the work.
+   */
+  signal?: AbortSignal | undefined;
+  /**
+   * Runs inside the transaction after every write statement, just before COMMIT; throwing
+   * rolls everything back. For a last check of the lease, and for fault injection in tests.
+   */
+  beforeCommit?: ((tx: Executor) => Promise<void> | void) | undefined;
+  /** How long to wait for a policy's row lock before failing (transient), ms. Default 30,000. */
+  lockTimeoutMs?: number | undefined;
+  /** Recorded in the ledger, audit and claims (default: the domain's CALCULATOR_VERSION). */
+  calculatorVersion?: string | undefined;
+}
+
+const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
+
+/**
+ * Writes the results of many policy-day computations, in order, in one transaction, and
+ * returns one outcome per write (same order). A write whose fence token is lower than the
+ * ledger's is `stale` and changes nothing; equal tokens are accepted (the same lease retrying).
+ *
+ * Throws (and writes nothing): INPUT_INVALID for a malformed write, POLICY_NOT_FOUND,
+ * OUT_OF_COVERAGE, LOCK_LOST when `signal` aborted, SERVICE_UNAVAILABLE / STORAGE_FAILED for
+ * database failures (see isTransientStorageError), the driver error as `cause`.
+ */
+export async function writePolicyDays(
+  db: Db,
+  writes: readonly PolicyDayWrite[],
+  options: WritePolicyDaysOptions = {},
+): Promise<PolicyDayOutcome[]> {
+  validatePolicyDayWrites(writes);
+  if (writes.length === 0) return [];
+  const calculatorVersion = options.calculatorVersion ?? CALCULATOR_VERSION;
+  const lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+  if (!Number.isSafeInteger(lockTimeoutMs) || lockTimeoutMs < 0) {
+    throw new ClaimsError(
+      ErrorCodes.INPUT_INVALID,
+      `lockTimeoutMs must be a non-negative integer (0 waits forever), got ${lockTimeoutMs}`,
+    );
+  }
+  const policyIds = [...new Set(writes.map((w) => w.policyId))].sort();
+  throwIfLeaseLost(options.signal, writes.length);
+  try {
+    return await db.transaction(async (tx) => {
+      // Statements sent together travel together (prepared statements pipeline): two round
+      // trips between BEGIN and COMMIT whatever the batch size. The reads queue behind the
+      // lock statement on the server and take their snapshots only once it has the locks, so
+      // they see everything the previous holder of any of these policies committed.
+      const [, locked, stored, ledger] = await Promise.all([
+        // Drizzle's raw execute is lazy (it starts when awaited, and Promise.all would await
+        // it only after the others have been sent): start it now, so the lock waits under it.
+        tx.execute(transactionSettings(lockTimeoutMs)).then((r) => r),
+        lockPolicies(tx, policyIds),
+        loadClaimsOfPolicies(tx, policyIds),
+        loadLedgerEntries(tx, writes),
+      ]);
+      checkTargets(locked, writes);
+      const plan = planPolicyDayWrites(
+        { policies: locked, claims: stored, ledger },
+        writes,
+        calculatorVersion,
+      );
+      const existing = plan.ledger.filter((l) => l.existed);
+      const [updated] = await Promise.all([
+        updateLedgerRows(tx, existing),
+        upsertClaims(tx, plan.claimUpserts),
+        deleteClaims(tx, plan.claimDeletes),
+        insertAudit(tx, plan.audit),
+        insertLedgerRows(tx, plan.ledger.filter((l) => !l.existed)),
+        updateLedgerTotals(tx, plan.ledgerTotals),
+      ]);
+      if (updated !== existing.length) {
+        // Rows read under the policy locks vanished: something deletes ledger rows unlocked.
+        throw new ClaimsError(
+          ErrorCodes.STORAGE_FAILED,
+          `ledger changed under the policy locks: updated ${updated} of ${existing.length} rows`,
+        );
+      }
+      await options.beforeCommit?.(tx);
+      throwIfLeaseLost(options.signal, writes.length);
+      return plan.outcomes;
+    });
+  } catch (error) {
+    throw storageError(`writing ${writes.length} policy-days`, error);
+  }
+}
+
+/** Transaction-local settings: one statement without parameters (it pipelines). */
+function transactionSettings(lockTimeoutMs: number) {
+  return sql.raw(`select set_config('lock_timeout', '${lockTimeoutMs}', true)`);
+}
+
+/** One policy-day: `writePolicyDays` with a single write. */
+export async function writePolicyDay(
+  db: Db,
+  write: PolicyDayWrite,
+  options: WritePolicyDaysOptions = {},
+): Promise<PolicyDayOutcome> {
+  const [outcome] = await writePolicyDays(db, [write], options);
+  return outcome!;
+}
+
+/** Throws STALE_FENCE when the outcome is `stale`: for callers that treat it as a failure. */
+export function assertNotStale(outcome: PolicyDayOutcome): void {
+  if (outcome.status !== "stale") return;
+  throw new ClaimsError(
+    ErrorCodes.STALE_FENCE,
+    `stale fencing token for policy "${outcome.policyId}" on ${outcome.claimDate}: the ledger ` +
+      `holds token ${outcome.ledgerFenceToken} from a newer lease; nothing was written`,
+  );
+}
+
+function throwIfLeaseLost(signal: AbortSignal | undefined, count: number): void {
+  if (!signal?.aborted) return;
+  throw new ClaimsError(
+    ErrorCodes.LOCK_LOST,
+    `lease lost before commit: nothing was written for ${count} policy-day${
+      count === 1 ? "" : "s"
+    }`,
+    { cause: signal.reason },
+  );
+}
+
+/**
+ * Locks the rows in id order (the Sort runs below the LockRows node) and returns them. One
+ * statement for any number of ids: it is sent synchronously, before the reads queued behind it.
+ */
+async function lockPolicies(tx: Executor, ids: readonly string[]): Promise<Map<string, Policy>> {
+  const rows = await tx.select().from(policies).where(inTextList(policies.id, ids))
+    .orderBy(asc(policies.id)).for("update").prepare("policies_lock").execute();
+  return new Map(rows.map((row) => [row.id, rowToPolicy(row)]));
+}
