@@ -1,0 +1,17 @@
+/** Pages through the ids of the policies whose coverage includes a date (keyset, ascending). */
+import type { PageInput, PolicyIdPage } from "../src/temporal/shared.ts";
+import type { ActivityDeps } from "./deps.ts";
+import { toActivityFailure } from "./failures.ts";
+import { PageInputSchema, parseInput } from "./inputs.ts";
+
+export function createListPolicyIds(deps: ActivityDeps) {
+  return async function listPolicyIdsForDate(input: PageInput): Promise<PolicyIdPage> {
+    const page = parseInput(PageInputSchema, input, "listPolicyIdsForDate");
+    try {
+      const ids = await deps.store.policyIdsCovering(page.claimDate, page.after, page.limit);
+      return { ids, next: ids.length < page.limit ? null : ids[ids.length - 1]! };
+    } catch (error) {
+      throw toActivityFailure(error);
+    }
+  };
+}

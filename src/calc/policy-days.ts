@@ -1,0 +1,201 @@
+/**
+ * The core of every calculation, with or without Temporal: for one claim date and a list of
+ * policies, take one lock (and one fencing token) per policy-day, load, compute, write under
+ * the tokens, release. Activities, the CLI and the benchmark's floor all run this.
+ *
+ *   sorted ids --chunks--> tryAcquireGroup (pipelined) --> load policies + local-day events
+ *     --> calculateDayCandidates + inputs hash --> writePolicyDays (one transaction a chunk)
+ *     --> release (always)                      contended ids --> later rounds, with backoff
+ *
+ * Why chunks: one transaction per chunk bounds both the lock hold time and what a retry must
+ * redo; a checkpoint after each chunk lets a retried activity resume after the last one.
+ */
+import { isValidDate } from "../domain/calendar.ts";
+import { ID_PATTERN } from "../domain/schemas.ts";
+import { ClaimsError, ErrorCodes } from "../errors.ts";
+import { holderId } from "../locks/holder.ts";
+import type { PolicyDaysDeps } from "./deps.ts";
+import { itemProblem, itemTotals, type PolicyDayItem } from "./policy-day-items.ts";
+import { runChunk } from "./run-chunk.ts";
+import {
+  addTotals,
+  appendProblems,
+  emptyTotals,
+  type PolicyDayProblem,
+  type Totals,
+} from "./totals.ts";
+
+export type { CalcObserver, PolicyDaysDeps } from "./deps.ts";
+export {
+  ItemProblemTypes,
+  type PolicyDayItem,
+  type PolicyDayItemStatus,
+} from "./policy-day-items.ts";
+
+/** Where a call stands; a retried call given this resumes right after the last finished chunk. */
+export interface PolicyDaysCheckpoint {
+  /** 0 for the pass over the given ids; 1, 2 … for the contention rounds. */
+  round: number;
+  /** The ids of this round when round > 0 (round 0 works on the call's sorted ids). */
+  roundIds: string[] | null;
+  /** How many ids of this round's list are finished. */
+  done: number;
+  /** Ids found contended in this round, for the next one. */
+  deferred: string[];
+  /** Ids still contended after the last round. */
+  contended: string[];
+  /** Totals of every finished policy-day (contended ones only once no round is left). */
+  totals: Totals;
+  problems: PolicyDayProblem[];
+}
+
+export interface CalculatePolicyDaysOptions {
+  /** The policy-local claim date, YYYY-MM-DD. */
+  date: string;
+  policyIds: readonly string[];
+  /** Recorded with the write: Temporal `workflowId/runId`, or `manual`. */
+  writtenBy: string;
+  /** Aborts between steps and before any write (activity cancellation, shutdown). */
+  signal?: AbortSignal;
+  /** Policy-days per lock round trip and write transaction (default 100). */
+  chunkSize?: number;
+  /** Extra rounds for contended policy-days (default 3; 0 reports contention at once). */
+  contentionRetries?: number;
+  /** First pause before a contention round, doubled each round, with jitter (default 250 ms). */
+  contentionBackoffMs?: number;
+  /** Names the lock holder for operators (host, pid and a random part are added). */
+  holder?: { workflowId?: string; attempt?: number };
+  /** A checkpoint of an earlier call with the same date and ids. */
+  resume?: PolicyDaysCheckpoint | null;
+  /** Called after every finished chunk (heartbeat it, persist it …). */
+  onProgress?: (checkpoint: PolicyDaysCheckpoint) => void | Promise<void>;
+}
+
+export interface PolicyDaysResult {
+  date: string;
+  /** Totals of every policy-day of the call, those finished before a resume included. */
+  totals: Totals;
+  problems: PolicyDayProblem[];
+  /** The policy-days this call finished, in the order it finished them. */
+  items: PolicyDayItem[];
+  /** Ids still contended after every round. */
+  contendedIds: string[];
+}
+
+const DEFAULT_CHUNK_SIZE = 100;
+const DEFAULT_CONTENTION_RETRIES = 3;
+const DEFAULT_BACKOFF_MS = 250;
+const MAX_BACKOFF_MS = 5_000;
+
+function invalid(field: string, message: string): ClaimsError {
+  return new ClaimsError(ErrorCodes.INPUT_INVALID, `${field}: ${message}`);
+}
+
+/** Validates, de-duplicates and sorts (code-unit order, the order of keys and row locks). */
+export function normalizeRequest(date: unknown, policyIds: unknown): {
+  date: string;
+  policyIds: string[];
+} {
+  if (typeof date !== "string" || !isValidDate(date)) {
+    throw invalid("date", `must be an existing YYYY-MM-DD date, got ${JSON.stringify(date)}`);
+  }
+  if (!Array.isArray(policyIds)) {
+    throw invalid("policyIds", `must be an array of policy ids, got ${typeof policyIds}`);
+  }
+  policyIds.forEach((id, index) => {
+    if (typeof id !== "string" || !ID_PATTERN.test(id)) {
+      throw invalid(
+        `policyIds[${index}]`,
+        `must match ${ID_PATTERN.source}, got ${JSON.stringify(id)}`,
+      );
+    }
+  });
+  const sorted = [...new Set(policyIds as string[])].sort();
+  return { date, policyIds: sorted };
+}
+
+const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+
+/**
+ * Calculates and writes the given policy-days of one date. Throws ClaimsError(INPUT_INVALID)
+ * naming the field for bad input, and passes storage/lock-service errors through (retry the
+ * call with the last checkpoint); per policy-day problems are results, not exceptions.
+ */
+export async function calculatePolicyDays(
+  deps: PolicyDaysDeps,
+  options: CalculatePolicyDaysOptions,
+): Promise<PolicyDaysResult> {
+  const { date, policyIds } = normalizeRequest(options.date, options.policyIds);
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) {
+    throw invalid("chunkSize", `must be a positive integer, got ${chunkSize}`);
+  }
+  const retries = options.contentionRetries ?? DEFAULT_CONTENTION_RETRIES;
+  const backoffMs = options.contentionBackoffMs ?? DEFAULT_BACKOFF_MS;
+  const sleep = deps.sleep ?? defaultSleep;
+  const random = deps.random ?? Math.random;
+  const holder = holderId({
+    workflowId: options.holder?.workflowId ?? options.writtenBy,
+    attempt: options.holder?.attempt,
+  });
+
+  const state: PolicyDaysCheckpoint = options.resume ? structuredClone(options.resume) : {
+    round: 0,
+    roundIds: null,
+    done: 0,
+    deferred: [],
+    contended: [],
+    totals: emptyTotals(),
+    problems: [],
+  };
+  const items: PolicyDayItem[] = [];
+
+  const finish = (finished: readonly PolicyDayItem[]) => {
+    for (const item of finished) {
+      state.totals = addTotals(state.totals, itemTotals(item));
+      state.problems = appendProblems(state.problems, itemProblem(item));
+      items.push(item);
+    }
+    deps.observer?.policyDays(finished);
+  };
+
+  for (;;) {
+    const list = state.roundIds ?? policyIds;
+    const lastRound = state.round >= retries;
+    while (state.done < list.length) {
+      const chunk = list.slice(state.done, state.done + chunkSize);
+      const results = await runChunk(deps, date, chunk, options.writtenBy, holder, options.signal);
+      const contended = results.filter((r) => r.status === "contended");
+      finish(lastRound ? results : results.filter((r) => r.status !== "contended"));
+      (lastRound ? state.contended : state.deferred).push(...contended.map((r) => r.policyId));
+      state.done += chunk.length;
+      await options.onProgress?.(structuredClone(state));
+    }
+    if (lastRound || state.deferred.length === 0) break;
+    const pause = Math.min(MAX_BACKOFF_MS, backoffMs * 2 ** state.round);
+    await sleep(Math.round(pause * (0.5 + random() / 2)), options.signal);
+    state.roundIds = state.deferred;
+    state.deferred = [];
+    state.done = 0;
+    state.round++;
+  }
+  return {
+    date,
+    totals: state.totals,
+    problems: state.problems,
+    items,
+    contendedIds: state.contended,
+  };
+}

@@ -1,0 +1,158 @@
+/**
+ * One chunk of a calculation: take the chunk's locks in one acquisition, load, compute, write
+ * in one transaction under the leases' fencing tokens, release. Why check the leases right
+ * before writing: a lease lost meanwhile (it expired while the event loop was blocked, say)
+ * means another holder may be computing the same day; writing anyway would only be refused by
+ * the fence, so the day goes back to the contended rounds instead.
+ */
+import { calculateDayCandidates } from "../domain/calculate.ts";
+import { ErrorCodes, hasCode } from "../errors.ts";
+import type { Lease } from "../locks/contract.ts";
+import { claimCalcLockKey } from "../locks/keys.ts";
+import type { PolicyDayOutcome, PolicyDayWrite } from "../store/policy-day-types.ts";
+import type { PolicyDaysDeps } from "./deps.ts";
+import { inputsHash } from "./inputs-hash.ts";
+import {
+  emptyItem,
+  ItemProblemTypes,
+  type PolicyDayItem,
+  withProblem,
+} from "./policy-day-items.ts";
+
+/**
+ * One chunk: locks, load, compute, one write, release. Contended and lease-lost days come back
+ * as `contended`; a storage or lock-service error is thrown (after releasing) for a retry.
+ */
+export async function runChunk(
+  deps: PolicyDaysDeps,
+  date: string,
+  ids: readonly string[],
+  writtenBy: string,
+  holder: string,
+  signal: AbortSignal | undefined,
+): Promise<PolicyDayItem[]> {
+  signal?.throwIfAborted();
+  const keyOf = new Map(ids.map((id) => [id, claimCalcLockKey(id, date)]));
+  // One acquisition call: pipelined on Redis, and one refresh timer for all its leases.
+  const group = await deps.locks.tryAcquireGroup([...keyOf.values()], {
+    ttlMs: deps.lockTtlMs,
+    autoExtend: true,
+    holder,
+  });
+  const lease = (id: string): Lease | undefined => group.leases.get(keyOf.get(id)!);
+  try {
+    const items = new Map<string, PolicyDayItem>();
+    const held: string[] = [];
+    for (const id of ids) {
+      if (lease(id)) held.push(id);
+      else {
+        items.set(
+          id,
+          withProblem(
+            emptyItem(id, date, "contended"),
+            ItemProblemTypes.LOCK_CONTENDED,
+            `lock ${keyOf.get(id)} is held by another calculation`,
+          ),
+        );
+      }
+    }
+    deps.observer?.lockContention(ids.length - held.length);
+    const writes: PolicyDayWrite[] = [];
+    if (held.length > 0) {
+      const batch = await deps.store.loadPolicyDays(date, held);
+      for (const id of batch.missing) {
+        items.set(
+          id,
+          withProblem(
+            emptyItem(id, date, "failed"),
+            ItemProblemTypes.POLICY_NOT_FOUND,
+            `policy ${id} does not exist`,
+          ),
+        );
+      }
+      for (const id of batch.outOfCoverage) {
+        items.set(
+          id,
+          withProblem(
+            emptyItem(id, date, "skipped"),
+            ItemProblemTypes.OUT_OF_COVERAGE,
+            `claimDate ${date} is outside the coverage of policy ${id}`,
+          ),
+        );
+      }
+      for (const day of batch.days) {
+        const id = day.policy.id;
+        try {
+          writes.push({
+            policyId: id,
+            claimDate: date,
+            fenceToken: lease(id)!.fencingToken,
+            writtenBy,
+            inputsHash: inputsHash(day.policy, day.events),
+            eventsCount: day.events.length,
+            candidates: calculateDayCandidates(day.policy, date, day.events),
+          });
+        } catch (error) {
+          items.set(
+            id,
+            withProblem(
+              emptyItem(id, date, "failed"),
+              ItemProblemTypes.COMPUTE_FAILED,
+              `policy ${id} on ${date}: ${(error as Error).message}`,
+            ),
+          );
+        }
+      }
+    }
+    signal?.throwIfAborted();
+    const live = writes.filter((w) => {
+      if (!lease(w.policyId)!.signal.aborted) return true;
+      items.set(
+        w.policyId,
+        withProblem(
+          emptyItem(w.policyId, date, "contended"),
+          ItemProblemTypes.LEASE_LOST,
+          `lease on ${keyOf.get(w.policyId)} was lost before writing`,
+        ),
+      );
+      return false;
+    });
+    let outcomes: PolicyDayOutcome[] = [];
+    try {
+      // The group's signal: a lease lost during the transaction rolls it back before COMMIT.
+      if (live.length > 0) {
+        outcomes = await deps.store.writePolicyDays(live, { signal: group.signal });
+      }
+    } catch (error) {
+      if (!hasCode(error, ErrorCodes.LOCK_LOST)) throw error;
+      for (const w of live) {
+        items.set(
+          w.policyId,
+          withProblem(
+            emptyItem(w.policyId, date, "contended"),
+            ItemProblemTypes.LEASE_LOST,
+            `a lease of the chunk was lost while writing; nothing was written for ${w.policyId}`,
+          ),
+        );
+      }
+    }
+    outcomes.forEach((outcome, index) => {
+      const write = live[index]!;
+      items.set(outcome.policyId, {
+        policyId: outcome.policyId,
+        claimDate: outcome.claimDate,
+        status: outcome.status,
+        claims: outcome.claims,
+        cappedClaims: outcome.cappedClaims,
+        payoutAmount: outcome.payoutAmount,
+        fenceToken: write.fenceToken,
+        inputsHash: write.inputsHash,
+        changes: outcome.changes,
+      });
+    });
+    return ids.map((id) => items.get(id) ?? emptyItem(id, date, "failed"));
+  } finally {
+    // A failed release only leaves locks to expire after their TTL; the chunk's outcome stands.
+    await group.releaseAll().catch(() => undefined);
+  }
+}

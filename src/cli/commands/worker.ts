@@ -1,0 +1,68 @@
+/**
+ * `claims worker`: a Temporal worker for the claims task queue, until SIGINT/SIGTERM; then it
+ * stops polling, lets running activities finish (WORKER_SHUTDOWN_GRACE_MS), closes its
+ * connections and exits 0. Logs are JSON lines on stdout; metrics on METRICS_PORT.
+ * Node only: the Temporal worker runs on Node.js (the SDK's native bridge).
+ */
+import path from "node:path";
+import type { RegisterCommand } from "../context.ts";
+import { ExitCode } from "../io.ts";
+import { createLogger } from "../../log.ts";
+
+interface WorkerOptions {
+  migrate: boolean;
+  workflowBundle?: string;
+  writeBundle?: string;
+}
+
+export const registerWorker: RegisterCommand = (program, ctx) => {
+  program.command("worker")
+    .description(
+      "run a Temporal worker (workflows + activities) until SIGINT/SIGTERM, then drain and exit 0",
+    )
+    .option("--no-migrate", "do not apply pending database migrations at start")
+    .option(
+      "--workflow-bundle <file>",
+      "use this prebuilt workflow bundle (see --write-bundle) instead of bundling at start",
+    )
+    .option(
+      "--write-bundle <file>",
+      "only bundle the workflows into FILE and exit (a build step: saves seconds per start)",
+    )
+    .addHelpText(
+      "after",
+      `
+Configuration (environment): TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE,
+TEMPORAL_API_KEY / TEMPORAL_TLS_* (Temporal Cloud or mTLS), DATABASE_URL, REDIS_URL,
+LOCK_BACKEND, LOCK_TTL_MS, WORKER_MAX_CONCURRENT_ACTIVITIES, WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+WORKER_SHUTDOWN_GRACE_MS, CLAIMS_CHUNK_SIZE, METRICS_PORT (0 = no metrics endpoint), LOG_LEVEL.
+
+Example:
+  TEMPORAL_ADDRESS=127.0.0.1:7233 METRICS_PORT=9464 npm run claims -- worker`,
+    )
+    .action(async (options: WorkerOptions) => {
+      const config = ctx.config();
+      const log = createLogger({
+        level: config.logLevel,
+        write: (line) => ctx.io.stdout.write(line + "\n"),
+        secrets: [config.temporal.apiKey],
+      }).child({ component: "worker" });
+      const { runWorker, writeWorkflowBundle } = await import("../../temporal/worker.ts");
+      if (options.writeBundle) {
+        const file = path.resolve(ctx.io.cwd, options.writeBundle);
+        const { bytes } = await writeWorkflowBundle(file, log);
+        log.info("workflow bundle written", { file, bytes });
+        return;
+      }
+      await runWorker({
+        config,
+        log,
+        signal: ctx.io.signal,
+        migrate: options.migrate,
+        workflowBundlePath: options.workflowBundle
+          ? path.resolve(ctx.io.cwd, options.workflowBundle)
+          : undefined,
+      });
+      ctx.setExitCode(ExitCode.OK);
+    });
+};

@@ -1,0 +1,184 @@
+/**
+ * Worker processes for tests: `node --import tsx src/cli/main.ts worker` with the test's own
+ * database, Redis database, Temporal server and task queue, each ready once it logs
+ * "worker running"; and an in-process worker for tests that inject faults into its deps.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const READY_TIMEOUT_MS = 90_000;
+
+export interface WorkerProcess {
+  readonly pid: number;
+  readonly name: string;
+  /** stdout and stderr so far (JSON log lines). */
+  output(): string;
+  /** Parsed JSON log lines so far. */
+  logs(): Record<string, unknown>[];
+  /** The exit, once it happened. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM and wait: a drained worker exits 0. */
+  stop(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGKILL: a crash, no draining. */
+  kill(): Promise<void>;
+  /** The metrics port the worker reported (null when METRICS_PORT=0). */
+  metricsPort: number | null;
+  /** True once `kill()` was called: its SIGKILL exit is the test's doing, not a failure. */
+  killed: boolean;
+}
+
+export interface SpawnWorkerOptions {
+  name?: string;
+  env: Record<string, string>;
+  /** A prebuilt workflow bundle (`prebuiltWorkflowBundle()`): skips bundling at start. */
+  workflowBundle?: string;
+}
+
+let bundle: Promise<string> | undefined;
+
+/**
+ * The workflows bundled once per test process into a temporary file, for every worker this
+ * process spawns: bundling costs seconds of CPU per worker otherwise.
+ */
+export function prebuiltWorkflowBundle(): Promise<string> {
+  bundle ??= (async () => {
+    const { writeWorkflowBundle } = await import("../../src/temporal/worker.ts");
+    const file = path.join(os.tmpdir(), `claims-workflows-${process.pid}-${Date.now()}.js`);
+    await writeWorkflowBundle(file);
+    process.once("exit", () => fs.rmSync(file, { force: true }));
+    return file;
+  })();
+  return bundle;
+}
+
+export async function spawnWorker(options: SpawnWorkerOptions): Promise<WorkerProcess> {
+  const name = options.name ?? "worker";
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "src/cli/main.ts",
+      "worker",
+      "--no-migrate",
+      ...(options.workflowBundle ? ["--workflow-bundle", options.workflowBundle] : []),
+    ],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, METRICS_PORT: "0", LOG_LEVEL: "info", ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let text = "";
+  child.stdout!.setEncoding("utf8").on("data", (d: string) => (text += d));
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => (text += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+    (resolve) => child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  const logs = () =>
+    text.split("\n").flatMap((line) => {
+      if (!line.startsWith("{")) return [];
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  const handle: WorkerProcess = {
+    pid: child.pid ?? -1,
+    name,
+    output: () => text,
+    logs,
+    exited,
+    metricsPort: null,
+    killed: false,
+    async stop(timeoutMs = 30_000) {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+      const result = await exited;
+      clearTimeout(timer);
+      return result;
+    },
+    async kill() {
+      handle.killed = true;
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
+    },
+  };
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    const ready = logs().find((l) => l["msg"] === "worker running");
+    if (ready) {
+      handle.metricsPort = typeof ready["metricsPort"] === "number" ? ready["metricsPort"] : null;
+      return handle;
+    }
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`${name} exited before it was ready:\n${text}`);
+    }
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`${name} not ready after ${READY_TIMEOUT_MS} ms:\n${text}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * The worker processes of one test file. Call `stopAll` from the suite's `after` hook (Node 20
+ * runs root-level hooks concurrently, so the database could be dropped under the workers):
+ * it stops every worker still running and fails when one did not exit cleanly (0 after
+ * SIGTERM), so a worker that cannot drain is a failing test, not a leaked process.
+ */
+export function workerPool(): {
+  spawn(options: SpawnWorkerOptions): Promise<WorkerProcess>;
+  all(): WorkerProcess[];
+  stopAll(): Promise<void>;
+} {
+  const all: WorkerProcess[] = [];
+  return {
+    async spawn(options) {
+      const worker = await spawnWorker(options);
+      all.push(worker);
+      return worker;
+    },
+    all: () => all,
+    async stopAll() {
+      const results = await Promise.all(all.map(async (w) => ({ w, result: await w.stop() })));
+      const unclean = results.filter(({ w, result }) => result.code !== 0 && !w.killed);
+      if (unclean.length > 0) {
+        throw new Error(
+          unclean.map(({ w, result }) =>
+            `${w.name} (pid ${w.pid}) ended with ${result.code ?? result.signal}:\n${w.output()}`
+          ).join("\n"),
+        );
+      }
+    },
+  };
+}
+
+/** A worker inside the test process (own activity deps: faults, gates), via runWorker. */
+export interface InProcessWorker {
+  stop(): Promise<void>;
+}
+
+export async function startInProcessWorker(
+  options: Omit<import("../../src/temporal/worker.ts").RunWorkerOptions, "signal" | "onReady">,
+): Promise<InProcessWorker> {
+  const { runWorker } = await import("../../src/temporal/worker.ts");
+  const controller = new AbortController();
+  let ready!: () => void;
+  const readyPromise = new Promise<void>((resolve) => (ready = resolve));
+  const running = runWorker({ ...options, signal: controller.signal, onReady: () => ready() });
+  await Promise.race([readyPromise, running]);
+  return {
+    async stop() {
+      controller.abort();
+      await running;
+    },
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * Activity proxies with the timeouts and retry policies of this project. Types only come from
+ * activities/: the workflow bundle must never contain activity code.
+ */
+import { proxyActivities } from "@temporalio/workflow";
+import type { Activities } from "../activities/index.ts";
+import { type ActivityTimeouts, DEFAULT_TIMEOUTS, FailureTypes } from "../src/temporal/shared.ts";
+
+const NON_RETRYABLE = [
+  FailureTypes.INVALID_INPUT,
+  FailureTypes.POLICY_NOT_FOUND,
+  FailureTypes.OUT_OF_COVERAGE,
+];
+
+/** The single policy-day activity: contention is retried with backoff until the lock frees. */
+export function policyDayActivities(timeouts: ActivityTimeouts = DEFAULT_TIMEOUTS) {
+  return proxyActivities<Pick<Activities, "calculatePolicyDay">>({
+    startToCloseTimeout: timeouts.startToCloseTimeoutMs,
+    heartbeatTimeout: timeouts.heartbeatTimeoutMs,
+    // A crashed holder's lease expires after LOCK_TTL_MS (120 s by default): an hour of
+    // retries outlasts any lease; after that the workflow fails loudly.
+    scheduleToCloseTimeout: "1 hour",
+    retry: {
+      initialInterval: "200ms",
+      backoffCoefficient: 2,
+      maximumInterval: "10s",
+      nonRetryableErrorTypes: NON_RETRYABLE,
+    },
+  });
+}
+
+/** The fan-out activities of the daily run and of reruns. */
+export function fanOutActivities(timeouts: ActivityTimeouts = DEFAULT_TIMEOUTS) {
+  const batch = proxyActivities<Pick<Activities, "calculatePolicyBatch">>({
+    startToCloseTimeout: timeouts.startToCloseTimeoutMs,
+    heartbeatTimeout: timeouts.heartbeatTimeoutMs,
+    retry: {
+      initialInterval: "1s",
+      backoffCoefficient: 2,
+      maximumInterval: "1 minute",
+      // About a quarter of an hour of retries; then the batch is reported failed and the run
+      // goes on with the other batches.
+      maximumAttempts: 20,
+      nonRetryableErrorTypes: NON_RETRYABLE,
+    },
+  });
+  const pages = proxyActivities<Pick<Activities, "listPolicyIdsForDate">>({
+    startToCloseTimeout: "2 minutes",
+    retry: {
+      initialInterval: "1s",
+      backoffCoefficient: 2,
+      maximumInterval: "1 minute",
+      nonRetryableErrorTypes: NON_RETRYABLE,
+    },
+  });
+  // Activity proxies are Proxies: pick their functions, spreading them copies nothing.
+  return {
+    calculatePolicyBatch: batch.calculatePolicyBatch,
+    listPolicyIdsForDate: pages.listPolicyIdsForDate,
+  };
+}

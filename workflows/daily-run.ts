@@ -1,0 +1,88 @@
+/**
+ * The daily run (SPEC §6). The run with nominal time T computes claim date D = (UTC date of T)
+ * − 1 day for every policy covering D. T comes from the schedule's `TemporalScheduledStartTime`
+ * search attribute, never from the clock: a backfilled or late run must compute the day it
+ * stands for. Manual starts name the date instead.
+ *
+ * The history stays small: the run continues as new (carrying cursor and totals) when the
+ * server suggests it or the history reaches `historyEventsLimit` events, so a day of 100,000+
+ * policies fits comfortably.
+ */
+import { ApplicationFailure, continueAsNew, setHandler, workflowInfo } from "@temporalio/workflow";
+import { defineSearchAttributeKey } from "@temporalio/common";
+import { isValidDate } from "../src/domain/calendar.ts";
+import {
+  claimDateOfNominalTime,
+  type DailyRunCarried,
+  type DailyRunInput,
+  dailyRunProgressQuery,
+  type DailyRunSummary,
+  FailureTypes,
+} from "../src/temporal/shared.ts";
+import { fanOutDate, newDateState } from "./fan-out.ts";
+import { checkFanOutOptions, historyIsLong } from "./limits.ts";
+
+const SCHEDULED_START_TIME = defineSearchAttributeKey("TemporalScheduledStartTime", "DATETIME");
+
+function resolveDate(input: DailyRunInput): { claimDate: string; nominalTime: string | null } {
+  if (input.claimDate !== undefined) {
+    if (typeof input.claimDate !== "string" || !isValidDate(input.claimDate)) {
+      throw ApplicationFailure.nonRetryable(
+        `claimDate: must be an existing YYYY-MM-DD date, got ${JSON.stringify(input.claimDate)}`,
+        FailureTypes.INVALID_INPUT,
+      );
+    }
+    return { claimDate: input.claimDate, nominalTime: null };
+  }
+  const nominal = workflowInfo().typedSearchAttributes.get(SCHEDULED_START_TIME);
+  if (!nominal) {
+    throw ApplicationFailure.nonRetryable(
+      "claimDate: missing; a run not started by the schedule must name its claim date",
+      FailureTypes.INVALID_INPUT,
+    );
+  }
+  const when = new Date(nominal);
+  return { claimDate: claimDateOfNominalTime(when), nominalTime: when.toISOString() };
+}
+
+export async function dailyRunWorkflow(input: DailyRunInput): Promise<DailyRunSummary> {
+  checkFanOutOptions(input);
+  const carried: DailyRunCarried = input.carried ?? {
+    ...resolveDate(input),
+    state: newDateState(),
+    continuedAsNew: 0,
+    startedAt: new Date().toISOString(),
+  };
+  const state = carried.state;
+  let inFlightBatches = 0;
+  setHandler(dailyRunProgressQuery, () => ({
+    claimDate: carried.claimDate,
+    nominalTime: carried.nominalTime,
+    cursor: state.cursor,
+    totals: state.totals,
+    inFlightBatches,
+    continuedAsNew: carried.continuedAsNew,
+  }));
+
+  const outcome = await fanOutDate(carried.claimDate, { kind: "all" }, input, state, {
+    shouldPause: () => historyIsLong(input.historyEventsLimit),
+    onChange: (_s, inFlight) => {
+      inFlightBatches = inFlight;
+    },
+  });
+  if (outcome === "paused") {
+    await continueAsNew<typeof dailyRunWorkflow>({
+      ...input,
+      carried: { ...carried, state, continuedAsNew: carried.continuedAsNew + 1 },
+    });
+  }
+  return {
+    claimDate: carried.claimDate,
+    nominalTime: carried.nominalTime,
+    totals: state.totals,
+    problems: state.problems,
+    continuedAsNew: carried.continuedAsNew,
+    startedAt: carried.startedAt,
+    finishedAt: new Date().toISOString(),
+  };
+}
