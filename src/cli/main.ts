@@ -17,6 +17,13 @@ const onSignal = () => {
 };
 process.on("SIGINT", onSignal);
 process.on("SIGTERM", onSignal);
+// `claims report | head`: the reader went away; that ends the output, it is not a crash.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
 
 const code = await runCli(process.argv.slice(2), processIO(controller.signal));
 process.exitCode = code;

@@ -1,0 +1,107 @@
+/**
+ * What the operator data commands (import, seed, report, verify) share: a checked database
+ * connection for the length of one command, and flag parsers whose errors name the flag.
+ */
+import path from "node:path";
+import { InvalidArgumentError } from "commander";
+import { isValidDate } from "../../domain/calendar.ts";
+import { ID_PATTERN } from "../../domain/schemas.ts";
+import { ClaimsError, ErrorCodes } from "../../errors.ts";
+import { redact } from "../../redact.ts";
+import { connectDatabase, type Database, pgCode } from "../../store/connection.ts";
+import { storageError } from "../../store/storage-errors.ts";
+import type { CliContext } from "../context.ts";
+
+/**
+ * Opens the configured database, checks that it answers and is migrated, runs `fn`, closes.
+ * Unreachable → SERVICE_UNAVAILABLE (exit 3); any other database failure → STORAGE_FAILED.
+ */
+export async function withDatabase<T>(
+  ctx: CliContext,
+  what: string,
+  fn: (database: Database) => Promise<T>,
+): Promise<T> {
+  const config = ctx.config();
+  const database = connectDatabase(config.databaseUrl, {
+    max: Math.min(config.databasePoolMax, 4),
+    applicationName: "claims-cli",
+  });
+  try {
+    let migrated: boolean;
+    try {
+      const [row] = await database.sql<{ ok: boolean }[]>`
+        select to_regclass('public.claims') is not null
+           and to_regclass('public.calculation_ledger') is not null as ok`;
+      migrated = row?.ok === true;
+    } catch (error) {
+      throw new ClaimsError(
+        ErrorCodes.SERVICE_UNAVAILABLE,
+        `cannot reach PostgreSQL at ${redact(config.databaseUrl)} (check DATABASE_URL and ` +
+          `that the server runs): ${redact((error as Error).message)}`,
+        { cause: error },
+      );
+    }
+    if (!migrated) {
+      throw new ClaimsError(
+        ErrorCodes.SERVICE_UNAVAILABLE,
+        `the database at ${redact(config.databaseUrl)} has no claims schema: run ` +
+          "`claims migrate` first",
+      );
+    }
+    try {
+      return await fn(database);
+    } catch (error) {
+      // Database failures get a one-line message; anything else (usage errors) passes through.
+      if (!(error instanceof ClaimsError) && pgCode(error) !== undefined) {
+        throw storageError(what, error);
+      }
+      throw error;
+    }
+  } finally {
+    await database.close();
+  }
+}
+
+export function resolveFile(ctx: CliContext, file: string): string {
+  return path.resolve(ctx.io.cwd, file);
+}
+
+/** Commander argument parsers: a bad value is a usage error (exit 2) naming the flag. */
+export function dateFlag(flag: string) {
+  return (value: string): string => {
+    if (!isValidDate(value)) {
+      throw new InvalidArgumentError(`${flag} must be an existing YYYY-MM-DD date, got "${value}"`);
+    }
+    return value;
+  };
+}
+
+export function integerFlag(flag: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(
+        `${flag} must be an integer from ${min} to ${max}, got "${value}"`,
+      );
+    }
+    return n;
+  };
+}
+
+export function idFlag(flag: string) {
+  return (value: string): string => {
+    if (!ID_PATTERN.test(value)) {
+      throw new InvalidArgumentError(
+        `${flag} must be an id matching ${ID_PATTERN.source}, got "${value}"`,
+      );
+    }
+    return value;
+  };
+}
+
+/** `--from`/`--to` must come in order. */
+export function checkRange(from: string | undefined, to: string | undefined): void {
+  if (from !== undefined && to !== undefined && from > to) {
+    throw new ClaimsError(ErrorCodes.INPUT_INVALID, `--from ${from} is after --to ${to}`);
+  }
+}
