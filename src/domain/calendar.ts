@@ -5,28 +5,68 @@
  */
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+/** Also the expanded years (`+010000-01-01`) that `Date#toISOString` writes past 9999. */
+const ANY_DATE_RE = /^(\d{4}|[+-]\d{6})-(\d{2})-(\d{2})$/;
 const DAY_MS = 86_400_000;
 
-/** True for a YYYY-MM-DD string naming a date that exists (2025-02-30 does not). */
+/**
+ * Epoch ms of a UTC wall-clock time. `Date.UTC` maps years 0-99 to 1900-1999; setting the
+ * full year explicitly keeps every year what it says.
+ */
+export function utcFromFields(
+  year: number,
+  month: number,
+  day: number,
+  hour = 0,
+  minute = 0,
+  second = 0,
+  ms = 0,
+): number {
+  const d = new Date(0);
+  d.setUTCFullYear(year, month - 1, day);
+  d.setUTCHours(hour, minute, second, ms);
+  return d.getTime();
+}
+
+/**
+ * Days since 1970-01-01 of a proleptic Gregorian date, by integer arithmetic (H. Hinnant's
+ * days_from_civil): no Date object, so it is cheap enough for every event of a calculation.
+ */
+export function epochDay(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) +
+    dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
+}
+
+/** True for a YYYY-MM-DD string (years 0001-9999) naming a date that exists (not 2025-02-30). */
 export function isValidDate(value: string): boolean {
   const m = DATE_RE.exec(value);
   if (!m) return false;
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  if (y < 1 || mo < 1 || mo > 12 || d < 1) return false;
-  const ms = Date.UTC(y, mo - 1, d);
-  const back = new Date(ms);
-  return back.getUTCFullYear() === y && back.getUTCMonth() === mo - 1 && back.getUTCDate() === d;
+  if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > 31) return false;
+  return d <= daysInMonth(y, mo);
+}
+
+/** Days in a month of the proleptic Gregorian calendar (month 1-12). */
+export function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 /** Milliseconds of UTC midnight of a calendar date (a day number, not an instant of a policy). */
 export function dateToUtcMs(date: string): number {
-  const m = DATE_RE.exec(date);
+  const m = ANY_DATE_RE.exec(date);
   if (!m) throw new RangeError(`not a YYYY-MM-DD date: "${date}"`);
-  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  return utcFromFields(Number(m[1]), Number(m[2]), Number(m[3]));
 }
 
 export function utcMsToDate(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+  const iso = new Date(ms).toISOString();
+  return iso.slice(0, iso.indexOf("T"));
 }
 
 export function addDays(date: string, days: number): string {
@@ -41,7 +81,8 @@ export function daysBetween(from: string, to: string): number {
 /** Every date from `from` to `to`, both included, ascending. */
 export function datesInRange(from: string, to: string): string[] {
   const out: string[] = [];
-  for (let d = from; d <= to; d = addDays(d, 1)) out.push(d);
+  const last = dateToUtcMs(to);
+  for (let ms = dateToUtcMs(from); ms <= last; ms += DAY_MS) out.push(utcMsToDate(ms));
   return out;
 }
 
@@ -53,6 +94,7 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
     f = new Intl.DateTimeFormat("en-US", {
       timeZone,
       hourCycle: "h23",
+      era: "short",
       year: "numeric",
       month: "2-digit",
       day: "2-digit",
@@ -65,9 +107,14 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
+/** The shape of an IANA name: `UTC`, `EST5EDT`, `Etc/GMT+5`, `America/Argentina/Buenos_Aires`. */
+const ZONE_NAME_RE = /^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$/;
+
 /** True when the runtime knows this IANA zone name. */
 export function isValidTimeZone(timeZone: string): boolean {
-  if (timeZone.length === 0 || timeZone.length > 64) return false;
+  // Some runtimes' Intl also takes fixed offsets ("+01:00", "-0500"): not zone names, and not
+  // accepted everywhere, so the same input would pass on Deno and fail on Node.
+  if (timeZone.length > 64 || !ZONE_NAME_RE.test(timeZone)) return false;
   try {
     formatterFor(timeZone);
     return true;
@@ -91,8 +138,10 @@ function wallClock(instantMs: number, timeZone: string): WallClock {
     const part = parts.find((p) => p.type === type);
     return part ? Number(part.value) : 0;
   };
+  // Year 0 and earlier read "1 BC", "2 BC" …: only reachable by instants in year 1, but exact.
+  const bc = parts.some((p) => p.type === "era" && p.value === "BC");
   return {
-    year: get("year"),
+    year: bc ? 1 - get("year") : get("year"),
     month: get("month"),
     day: get("day"),
     hour: get("hour"),
@@ -104,57 +153,105 @@ function wallClock(instantMs: number, timeZone: string): WallClock {
 /** Offset of `timeZone` from UTC at an instant, in ms (positive east of Greenwich), from Intl. */
 function exactOffsetMs(instantMs: number, timeZone: string): number {
   const w = wallClock(instantMs, timeZone);
-  const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
+  const asUtc = utcFromFields(w.year, w.month, w.day, w.hour, w.minute, w.second);
   return asUtc - (instantMs - (((instantMs % 1000) + 1000) % 1000));
 }
 
 const HOUR_MS = 3_600_000;
-const MAX_CACHED_HOURS = 200_000;
-/** zone -> UTC hour number -> the offset valid for that whole hour, or NaN when it changes inside. */
-const offsetCache = new Map<string, Map<number, number>>();
-let cachedHours = 0;
+const PROBE_MS = 6 * HOUR_MS;
+const MAX_CACHED_SPANS = 200_000;
 
 /**
- * Offset of `timeZone` from UTC at an instant, in ms. Intl is slow (microseconds a call), so the
- * offset is cached per zone and UTC hour when it is the same at both ends of that hour (no real
- * zone changes its offset twice within an hour); hours with a transition are computed exactly.
+ * zone -> UTC day (or hour) number -> the offset valid for that whole span, or NaN when it
+ * changes inside the span. Intl costs microseconds a call and a year of events touches every
+ * day of a zone, so days are cached first and only the hours of a transition day are looked at
+ * one by one.
+ */
+const dayOffsets = new Map<string, Map<number, number>>();
+const hourOffsets = new Map<string, Map<number, number>>();
+let cachedSpans = 0;
+
+function spansOf(cache: Map<string, Map<number, number>>, timeZone: string): Map<number, number> {
+  let spans = cache.get(timeZone);
+  if (!spans) {
+    spans = new Map();
+    cache.set(timeZone, spans);
+  }
+  return spans;
+}
+
+/**
+ * The offset of a whole span [startMs, startMs + spanMs), or NaN when it is not the same at
+ * every probe. Probes are at most 6 h apart: no zone's rules change its offset and change it
+ * back within 6 hours, so equal probes mean one offset for the whole span.
+ */
+function uniformOffset(startMs: number, spanMs: number, timeZone: string): number {
+  const first = exactOffsetMs(startMs, timeZone);
+  for (let at = startMs + PROBE_MS; at < startMs + spanMs; at += PROBE_MS) {
+    if (exactOffsetMs(at, timeZone) !== first) return Number.NaN;
+  }
+  return exactOffsetMs(startMs + spanMs - 1000, timeZone) === first ? first : Number.NaN;
+}
+
+function cachedOffset(
+  cache: Map<string, Map<number, number>>,
+  spanMs: number,
+  instantMs: number,
+  timeZone: string,
+): number {
+  const span = Math.floor(instantMs / spanMs);
+  let offset = cache.get(timeZone)?.get(span);
+  if (offset === undefined) {
+    offset = uniformOffset(span * spanMs, spanMs, timeZone);
+    if (cachedSpans >= MAX_CACHED_SPANS) {
+      // A bound on memory for long-running workers; refilling costs a few Intl calls a day.
+      dayOffsets.clear();
+      hourOffsets.clear();
+      cachedSpans = 0;
+    }
+    spansOf(cache, timeZone).set(span, offset);
+    cachedSpans++;
+  }
+  return offset;
+}
+
+/**
+ * Offset of `timeZone` from UTC at an instant, in ms (positive east of Greenwich), from the
+ * runtime's IANA rules; exact to the second, including the hour of a DST change.
  */
 export function zoneOffsetMs(instantMs: number, timeZone: string): number {
-  const hour = Math.floor(instantMs / HOUR_MS);
-  let zone = offsetCache.get(timeZone);
-  if (!zone) {
-    zone = new Map();
-    offsetCache.set(timeZone, zone);
-  }
-  let offset = zone.get(hour);
-  if (offset === undefined) {
-    const first = exactOffsetMs(hour * HOUR_MS, timeZone);
-    const last = exactOffsetMs(hour * HOUR_MS + HOUR_MS - 1000, timeZone);
-    offset = first === last ? first : Number.NaN;
-    if (cachedHours >= MAX_CACHED_HOURS) {
-      offsetCache.clear();
-      cachedHours = 0;
-      zone = new Map();
-      offsetCache.set(timeZone, zone);
-    }
-    zone.set(hour, offset);
-    cachedHours++;
-  }
-  return Number.isNaN(offset) ? exactOffsetMs(instantMs, timeZone) : offset;
+  const daily = cachedOffset(dayOffsets, DAY_MS, instantMs, timeZone);
+  if (!Number.isNaN(daily)) return daily;
+  const hourly = cachedOffset(hourOffsets, HOUR_MS, instantMs, timeZone);
+  return Number.isNaN(hourly) ? exactOffsetMs(instantMs, timeZone) : hourly;
 }
 
 const dayNames = new Map<number, string>();
 
-/** The local calendar date, in `timeZone`, of an instant. */
-export function localDateOf(instantMs: number, timeZone: string): string {
-  const day = Math.floor((instantMs + zoneOffsetMs(instantMs, timeZone)) / DAY_MS);
+/** The YYYY-MM-DD name of a day number (days since 1970-01-01); names are shared, not rebuilt. */
+export function dateOfEpochDay(day: number): string {
   let name = dayNames.get(day);
   if (name === undefined) {
     name = utcMsToDate(day * DAY_MS);
-    if (dayNames.size > 100_000) dayNames.clear();
+    if (dayNames.size >= 100_000) dayNames.clear();
     dayNames.set(day, name);
   }
   return name;
+}
+
+/** The day number (days since 1970-01-01) of a calendar date. */
+export function epochDayOfDate(date: string): number {
+  return Math.round(dateToUtcMs(date) / DAY_MS);
+}
+
+/** The local calendar day, in `timeZone`, of an instant, as a day number. */
+export function localEpochDay(instantMs: number, timeZone: string): number {
+  return Math.floor((instantMs + zoneOffsetMs(instantMs, timeZone)) / DAY_MS);
+}
+
+/** The local calendar date, in `timeZone`, of an instant. */
+export function localDateOf(instantMs: number, timeZone: string): string {
+  return dateOfEpochDay(localEpochDay(instantMs, timeZone));
 }
 
 /**

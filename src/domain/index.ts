@@ -2,5 +2,6 @@
 export * from "./calendar.ts";
 export * from "./calculate.ts";
 export * from "./money.ts";
+export * from "./prepared-events.ts";
 export * from "./schemas.ts";
 export * from "./version.ts";

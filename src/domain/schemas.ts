@@ -5,6 +5,9 @@
  */
 import { z } from "zod";
 import { isValidDate, isValidTimeZone } from "./calendar.ts";
+import { instantMs } from "./instant.ts";
+
+export { instantMs };
 
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 export const MAX_SUM_INSURED = 1_000_000_000_000;
@@ -27,61 +30,51 @@ const show = (value: unknown): string => {
   }
 };
 
-const id = z.string({ error: (i) => `must be a string id, got ${show(i.input)}` }).regex(
-  ID_PATTERN,
-  {
-    error: (i) =>
-      `must match ${ID_PATTERN.source} (1-64 ASCII letters, digits, '_', '.', '-'; no ':'), got ${
-        show(i.input)
-      }`,
-  },
-);
+/**
+ * The error function of a typed field: "is required" when the field is missing, otherwise the
+ * rule and the value actually given.
+ */
+const expected = (what: string) => (issue: { input?: unknown }): string =>
+  issue.input === undefined
+    ? `is required: must be ${what}`
+    : `must be ${what}, got ${show(issue.input)}`;
+
+const id = z.string({ error: expected("a string id") }).regex(ID_PATTERN, {
+  error: (i) =>
+    `must match ${ID_PATTERN.source} (1-64 ASCII letters, digits, '_', '.', '-'; no ':'), got ${
+      show(i.input)
+    }`,
+});
+
+const isIntegerIn = (value: unknown, min: number, max: number): value is number =>
+  typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
 
 const integerIn = (min: number, max: number, what = "an integer") =>
-  z.number({ error: (i) => `must be ${what} from ${min} to ${max}, got ${show(i.input)}` })
-    .refine((n) => Number.isInteger(n) && n >= min && n <= max, {
+  z.number({ error: expected(`${what} from ${min} to ${max}`) })
+    .refine((n) => isIntegerIn(n, min, max), {
+      // No `abort`: an explicitly aborted issue would stop the cross-field checks of the
+      // enclosing objects, and every bad field must be reported in one run.
       error: (i) => `must be ${what} from ${min} to ${max}, got ${show(i.input)}`,
-      abort: true,
     });
 
-const calendarDate = z.string({ error: (i) => `must be a YYYY-MM-DD date, got ${show(i.input)}` })
-  .refine(isValidDate, {
-    error: (i) => `must be an existing YYYY-MM-DD date, got ${show(i.input)}`,
+const DATE_SHAPE = /^\d{4}-\d{2}-\d{2}$/;
+
+const calendarDate = z.string({ error: expected("a YYYY-MM-DD date") })
+  .regex(DATE_SHAPE, { error: (i) => `must be a YYYY-MM-DD date, got ${show(i.input)}` })
+  // Only a date of the right shape can fail to exist: one message per bad date, not two.
+  .refine((s) => !DATE_SHAPE.test(s) || isValidDate(s), {
+    error: (i) => `must be a date that exists (YYYY-MM-DD, year 0001-9999), got ${show(i.input)}`,
   });
 
-const timezone = z.string({ error: (i) => `must be an IANA time zone name, got ${show(i.input)}` })
+const timezone = z.string({ error: expected("an IANA time zone name") })
   .refine(isValidTimeZone, {
-    error: (i) => `must be an IANA time zone name (e.g. UTC, Europe/Berlin), got ${show(i.input)}`,
+    error: (i) =>
+      `must be an IANA time zone name (e.g. UTC, Europe/Berlin, Asia/Kolkata; not a fixed offset), got ${
+        show(i.input)
+      }`,
   });
 
-const ISO_INSTANT =
-  /^(\d{4}-\d{2}-\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?([Zz]|[+-]\d{2}:\d{2})$/;
-
-/** Epoch milliseconds of an ISO-8601 instant with `Z` or an offset; NaN when it is not one. */
-export function instantMs(value: string): number {
-  const m = ISO_INSTANT.exec(value);
-  if (!m || !isValidDate(m[1]!)) return Number.NaN;
-  const [hh, mm, ss] = [Number(m[2]), Number(m[3]), Number(m[4] ?? "0")];
-  if (hh > 23 || mm > 59 || ss > 59) return Number.NaN;
-  const ms = Number((m[5] ?? "").padEnd(3, "0").slice(0, 3));
-  const [y, mo, d] = m[1]!.split("-").map(Number) as [number, number, number];
-  let offsetMin = 0;
-  const zone = m[6]!;
-  if (zone !== "Z" && zone !== "z") {
-    const oh = Number(zone.slice(1, 3));
-    const om = Number(zone.slice(4, 6));
-    if (oh > 23 || om > 59) return Number.NaN;
-    offsetMin = (zone[0] === "-" ? -1 : 1) * (oh * 60 + om);
-  }
-  const utc = new Date(0);
-  utc.setUTCFullYear(y, mo - 1, d);
-  utc.setUTCHours(hh, mm, ss, ms);
-  return utc.getTime() - offsetMin * 60_000;
-}
-
-const instant = z.string({
-  error: (i) => `must be an ISO-8601 instant string, got ${show(i.input)}`,
-})
+const instant = z.string({ error: expected("an ISO-8601 instant string") })
   .refine((s) => !Number.isNaN(instantMs(s)), {
     error: (i) =>
       `must be an ISO-8601 instant with Z or an offset (e.g. 2025-03-30T01:30:00+01:00), got ${
@@ -90,43 +83,67 @@ const instant = z.string({
   });
 
 const enumOf = <T extends readonly [string, ...string[]]>(values: T) =>
-  z.enum(values, { error: (i) => `must be one of ${values.join(", ")}, got ${show(i.input)}` });
+  z.enum(values, { error: expected(`one of ${values.join(", ")}`) });
+
+const region = z.string({ error: expected("a string of 1-64 characters") })
+  .min(1, { error: (i) => `must be 1-64 characters, got ${show(i.input)}` })
+  .max(64, { error: (i) => `must be 1-64 characters, got ${show(i.input)}` });
 
 const bps = integerIn(0, BPS_DENOMINATOR, "an integer number of basis points");
 
-export const TierPayoutsSchema = z.strictObject({ tier1: bps, tier2: bps, tier3: bps }, {
-  error: (i) =>
-    i.code === "unrecognized_keys"
-      ? `unknown field(s) ${i.keys.join(", ")}`
-      : `must be an object { tier1, tier2, tier3 }, got ${show(i.input)}`,
-}).superRefine((t, ctx) => {
-  if (t.tier2 < t.tier1) {
+/** Marks the message of an unknown-fields issue so that `problemsOf` can split it per field. */
+const ALLOWED_MARK = "; allowed: ";
+
+const objectError = (what: string, fields: readonly string[]) =>
+(
+  i: { code: string; input?: unknown; keys?: string[] },
+): string =>
+  i.code === "unrecognized_keys"
+    ? `unknown field(s) ${(i.keys ?? []).join(", ")}${ALLOWED_MARK}${fields.join(", ")}`
+    : expected(what)(i);
+
+const TIER_FIELDS = ["tier1", "tier2", "tier3"] as const;
+
+export const TierPayoutsSchema = z.strictObject(
+  { tier1: bps, tier2: bps, tier3: bps },
+  { error: objectError("an object { tier1, tier2, tier3 }", TIER_FIELDS) },
+).superRefine((t, ctx) => {
+  // Each comparison is made once both of its tiers are valid, even when another field is bad,
+  // so that one run reports every bad field.
+  const valid = (n: unknown) => isIntegerIn(n, 0, BPS_DENOMINATOR);
+  if (valid(t.tier1) && valid(t.tier2) && t.tier2 < t.tier1) {
     ctx.addIssue({
       code: "custom",
       path: ["tier2"],
       message: `must be >= tier1 (${t.tier1}), got ${t.tier2}`,
     });
   }
-  if (t.tier3 < t.tier2) {
+  if (valid(t.tier2) && valid(t.tier3) && t.tier3 < t.tier2) {
     ctx.addIssue({
       code: "custom",
       path: ["tier3"],
       message: `must be >= tier2 (${t.tier2}), got ${t.tier3}`,
     });
   }
-});
+}, { when: (payload) => isRecord(payload.value) });
 
-const objectError = (what: string) => (i: { code: string; input?: unknown; keys?: string[] }) =>
-  i.code === "unrecognized_keys"
-    ? `unknown field(s) ${(i.keys ?? []).join(", ")}`
-    : `must be ${what} object, got ${show(i.input)}`;
+const POLICY_FIELDS = [
+  "id",
+  "region",
+  "currency",
+  "sumInsured",
+  "timezone",
+  "coverageStart",
+  "coverageEnd",
+  "payoutMode",
+  "tierPayoutsBps",
+  "periodCapBps",
+] as const;
 
 export const PolicySchema = z.strictObject({
   id,
-  region: z.string({ error: (i) => `must be a string of 1-64 characters, got ${show(i.input)}` })
-    .min(1, { error: (i) => `must be 1-64 characters, got ${show(i.input)}` })
-    .max(64, { error: (i) => `must be 1-64 characters, got ${show(i.input)}` }),
-  currency: z.string({ error: (i) => `must be a 3-letter ISO currency code, got ${show(i.input)}` })
+  region,
+  currency: z.string({ error: expected("a 3-letter ISO 4217 currency code") })
     .regex(/^[A-Z]{3}$/, {
       error: (i) => `must be 3 upper-case letters (e.g. EUR), got ${show(i.input)}`,
     }),
@@ -137,61 +154,83 @@ export const PolicySchema = z.strictObject({
   payoutMode: enumOf(PAYOUT_MODES),
   tierPayoutsBps: TierPayoutsSchema,
   periodCapBps: integerIn(1, BPS_DENOMINATOR, "an integer number of basis points"),
-}, { error: objectError("a policy") }).superRefine((p, ctx) => {
-  if (p.coverageEnd < p.coverageStart) {
+}, { error: objectError("a policy object", POLICY_FIELDS) }).superRefine((p, ctx) => {
+  const start: unknown = p.coverageStart;
+  const end: unknown = p.coverageEnd;
+  if (
+    typeof start === "string" && typeof end === "string" && isValidDate(start) &&
+    isValidDate(end) && end < start
+  ) {
     ctx.addIssue({
       code: "custom",
       path: ["coverageEnd"],
-      message: `must be >= coverageStart (${p.coverageStart}), got ${p.coverageEnd}`,
+      message: `must be >= coverageStart (${start}), got ${end}`,
     });
   }
-});
+}, { when: (payload) => isRecord(payload.value) });
+
+const EVENT_FIELDS = [
+  "id",
+  "region",
+  "tier",
+  "observedAt",
+  "status",
+  "source",
+  "value",
+] as const;
 
 export const RiskEventSchema = z.strictObject({
   id,
-  region: z.string({ error: (i) => `must be a string of 1-64 characters, got ${show(i.input)}` })
-    .min(1, { error: (i) => `must be 1-64 characters, got ${show(i.input)}` })
-    .max(64, { error: (i) => `must be 1-64 characters, got ${show(i.input)}` }),
+  region,
   tier: enumOf(TIERS),
   observedAt: instant,
   status: enumOf(EVENT_STATUSES).default("active"),
-  source: z.string({ error: (i) => `must be a string, got ${show(i.input)}` })
-    .max(256, { error: () => "must be at most 256 characters" }).optional(),
-  value: z.number({ error: (i) => `must be a finite number, got ${show(i.input)}` })
+  source: z.string({ error: expected("a string") })
+    .max(256, { error: (i) => `must be at most 256 characters, got ${show(i.input)}` })
+    .optional(),
+  value: z.number({ error: expected("a finite number") })
     .refine(Number.isFinite, { error: (i) => `must be a finite number, got ${show(i.input)}` })
     .optional(),
-}, { error: objectError("an event") });
+}, { error: objectError("an event object", EVENT_FIELDS) });
 
 export const ClaimSchema = z.strictObject({
   policyId: id,
   claimDate: calendarDate,
-  claimKey: z.string().min(1),
+  claimKey: z.string({ error: expected('"day" or an event id') }).min(1),
   tier: enumOf(TIERS),
-  eventIds: z.array(id).min(1),
+  eventIds: z.array(id, { error: expected("an array of event ids") }).min(1),
   uncappedBps: bps,
   payoutBps: bps,
-  capped: z.boolean(),
+  capped: z.boolean({ error: expected("a boolean") }),
   payoutAmount: integerIn(0, MAX_SUM_INSURED, "an integer amount in minor units"),
 });
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
 export const CalcInputSchema = z.strictObject({
   policy: PolicySchema,
-  events: z.array(RiskEventSchema, {
-    error: (i) => `must be an array of events, got ${show(i.input)}`,
-  }),
-}, { error: objectError("a { policy, events }") }).superRefine((input, ctx) => {
-  const seen = new Map<string, number>();
-  input.events.forEach((event, index) => {
-    const first = seen.get(event.id);
-    if (first !== undefined) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["events", index, "id"],
-        message: `duplicate event id ${show(event.id)} (first at events[${first}])`,
-      });
-    } else seen.set(event.id, index);
-  });
-});
+  events: z.array(RiskEventSchema, { error: expected("an array of events") }),
+}, { error: objectError("a { policy, events } object", ["policy", "events"]) })
+  .superRefine((input, ctx) => {
+    // Duplicates are reported even when other fields of the events are bad.
+    const events: unknown = input.events;
+    if (!Array.isArray(events)) return;
+    const seen = new Map<string, number>();
+    events.forEach((event: unknown, index) => {
+      if (!isRecord(event) || typeof event["id"] !== "string") return;
+      const eventId = event["id"];
+      const first = seen.get(eventId);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["events", index, "id"],
+          message: `duplicate event id ${show(eventId)} (first at events[${first}])`,
+        });
+      } else seen.set(eventId, index);
+    });
+  }, { when: (payload) => isRecord(payload.value) });
 
 export type Tier = (typeof TIERS)[number];
 export type PayoutMode = (typeof PAYOUT_MODES)[number];
@@ -220,10 +259,18 @@ export function formatPath(root: string, path: readonly PropertyKey[]): string {
 
 /** Every problem of a zod error, each with its path under `root` (e.g. `policy.sumInsured`). */
 export function problemsOf(error: z.ZodError, root = ""): ValidationProblem[] {
-  return error.issues.map((issue) => ({
-    path: formatPath(root, issue.path),
-    message: issue.message,
-  }));
+  return error.issues.flatMap((issue): ValidationProblem[] => {
+    if (issue.code === "unrecognized_keys") {
+      // One problem per unknown field, each at its own path: `policy.sumInsurd: unknown field`.
+      const at = issue.message.indexOf(ALLOWED_MARK);
+      const allowed = at >= 0 ? ` (allowed: ${issue.message.slice(at + ALLOWED_MARK.length)})` : "";
+      return issue.keys.map((key) => ({
+        path: formatPath(root, [...issue.path, key]),
+        message: `unknown field${allowed}`,
+      }));
+    }
+    return [{ path: formatPath(root, issue.path), message: issue.message }];
+  });
 }
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problems: ValidationProblem[] };
