@@ -1,11 +1,20 @@
 /**
- * Recalculation of policy-days after late data (the events-import command calls this). Each
- * policy-day has one workflow id, `claim-calc:<policyId>:<date>`. When none is open, a new run
- * starts. When one is open, it is signalled `recalculate` (signalWithStart: atomic, and it
- * starts a run after all should the open one close in between), so it computes once more
- * after its current computation, which may have read the events before the new ones were
- * committed. Silently attaching to it would lose them.
+ * Recalculation of policy-days after late data (the events-import command calls this).
+ *
+ * A few policy-days: each has one workflow id, `claim-calc:<policyId>:<date>`. When none is
+ * open, a new run starts. When one is open, it is signalled `recalculate` (signalWithStart:
+ * atomic, and it starts a run after all should the open one close in between), so it computes
+ * once more after its current computation, which may have read the events before the new ones
+ * were committed. Silently attaching to it would lose them.
+ *
+ * Many policy-days (one regional event touches every policy of its region): one workflow per
+ * policy-day would cost a workflow start, a history and a one-row transaction each, so they go
+ * through the batched rerun workflow instead, one per claim date with that date's policy ids.
+ * Its id names the date, the ids and the request (`requestKey`: what was imported), so running
+ * the same import again while it runs attaches to it, and a later, different import never
+ * attaches to a run that may have read the events before it.
  */
+import { createHash } from "node:crypto";
 import { type Client, WorkflowExecutionAlreadyStartedError } from "@temporalio/client";
 import type { Config } from "../config.ts";
 import { isValidDate } from "../domain/calendar.ts";
@@ -26,6 +35,28 @@ export interface PolicyDayRef {
 
 /** Requests in flight at once: enough to hide latency, few enough not to flood the frontend. */
 const CONCURRENCY = 16;
+/** Up to this many policy-days get a workflow each; more go through batched reruns. */
+export const PER_DAY_WORKFLOWS_MAX = 200;
+/**
+ * A date with more affected policies than this is recomputed for every policy covering it:
+ * the explicit id list would make a workflow input of several hundred kB (Temporal's payload
+ * limit is 2 MB), and at that share of the book the superset costs little more.
+ */
+export const BATCH_IDS_MAX = 20_000;
+
+export interface RecalculationResult {
+  /** Workflows started (per policy-day or batched). */
+  started: number;
+  /** Open workflows this request attached to (told to compute once more, or the same batch). */
+  attached: number;
+  /** The batched rerun workflow ids, when the days went in batches. */
+  batchWorkflowIds: string[];
+}
+
+export interface RecalculateOptions {
+  /** Names what caused the recalculation (e.g. a hash of the imported file), for batch ids. */
+  requestKey?: string;
+}
 
 function startOptions(config: Config, item: PolicyDayRef) {
   const input: PolicyDayWorkflowInput = {
@@ -85,7 +116,8 @@ export async function recalculatePolicyDays(
   client: Client,
   config: Config,
   items: readonly PolicyDayRef[],
-): Promise<{ started: number; attached: number }> {
+  options: RecalculateOptions = {},
+): Promise<RecalculationResult> {
   items.forEach((item, index) => {
     if (typeof item?.policyId !== "string" || !ID_PATTERN.test(item.policyId)) {
       throw new ClaimsError(
@@ -106,6 +138,9 @@ export async function recalculatePolicyDays(
   });
   const unique = new Map<string, PolicyDayRef>();
   for (const item of items) unique.set(policyDayWorkflowId(item.policyId, item.claimDate), item);
+  if (unique.size > PER_DAY_WORKFLOWS_MAX) {
+    return await recalculateInBatches(client, config, [...unique.values()], options);
+  }
   const queue = [...unique.values()];
   let started = 0;
   let attached = 0;
@@ -116,5 +151,43 @@ export async function recalculatePolicyDays(
     }
   });
   await Promise.all(workers);
-  return { started, attached };
+  return { started, attached, batchWorkflowIds: [] };
+}
+
+function shortHash(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex").slice(0, 16);
+}
+
+/** One batched rerun per claim date (dates ascending), each with that date's policy ids. */
+async function recalculateInBatches(
+  client: Client,
+  config: Config,
+  items: readonly PolicyDayRef[],
+  options: RecalculateOptions,
+): Promise<RecalculationResult> {
+  const { rerunSelector, startRerun } = await import("./rerun.ts");
+  const byDate = new Map<string, string[]>();
+  for (const item of items) {
+    const ids = byDate.get(item.claimDate) ?? [];
+    ids.push(item.policyId);
+    byDate.set(item.claimDate, ids);
+  }
+  const dates = [...byDate.keys()].sort();
+  const request = options.requestKey ??
+    shortHash(dates.map((d) => `${d}:${[...byDate.get(d)!].sort().join(",")}`).join("\n"));
+  let started = 0;
+  let attached = 0;
+  const batchWorkflowIds: string[] = [];
+  for (const date of dates) {
+    const ids = byDate.get(date)!;
+    const policyIds = ids.length > BATCH_IDS_MAX ? null : ids;
+    const workflowId = `claims-recalc:${date}:${rerunSelector(policyIds)}:${
+      shortHash(request).slice(0, 12)
+    }`;
+    const run = await startRerun(client, config, { from: date, to: date, policyIds, workflowId });
+    if (run.attached) attached++;
+    else started++;
+    batchWorkflowIds.push(workflowId);
+  }
+  return { started, attached, batchWorkflowIds };
 }

@@ -22,6 +22,8 @@ export interface RerunRequest {
   to: string;
   /** Policy ids, or null for every policy covering each date. */
   policyIds: readonly string[] | null;
+  /** The workflow id; by default it derives from the parameters (`rerunIdOf`). */
+  workflowId?: string;
 }
 
 /** `all`, or the first 16 hex digits of sha256 over the sorted, distinct ids (one a line). */
@@ -48,7 +50,7 @@ export async function startRerun(
   request: RerunRequest,
   overrides: Partial<FanOutOptions> = {},
 ): Promise<StartedRerun> {
-  const workflowId = rerunIdOf(request);
+  const workflowId = request.workflowId ?? rerunIdOf(request);
   const input: RerunInput = {
     ...fanOutOptionsFrom(config, overrides),
     from: request.from,

@@ -117,7 +117,7 @@ test(
         { policyId: "LATE-A", claimDate: "2025-05-05" },
         { policyId: "LATE-K", claimDate: "2025-05-06" },
       ]);
-      assert.deepEqual(result.recalculation, { started: 2, attached: 0 });
+      assert.deepEqual(result.recalculation, { started: 2, attached: 0, batchWorkflowIds: [] });
 
       const client = new Client({ connection });
       for (const day of result.affected) {
@@ -169,11 +169,54 @@ test(
       const second = JSON.parse(again.stdout);
       assert.deepEqual([second.inserted, second.updated, second.unchanged], [0, 0, 1]);
       assert.deepEqual(second.affected, []);
-      assert.deepEqual(second.recalculation, { started: 0, attached: 0 });
+      assert.deepEqual(second.recalculation, { started: 0, attached: 0, batchWorkflowIds: [] });
       const [auditFinal] = await database.sql<
         { n: number }[]
       >`select count(*)::int as n from claim_audit`;
       assert.equal(auditFinal!.n, auditAfter!.n);
+
+      // A regional event touching more policy-days than one workflow each is worth: batched
+      // reruns, one per claim date, that compute exactly those days.
+      const many = Array.from({ length: 240 }, (_, i) =>
+        policy(`WIDE-${String(i).padStart(3, "0")}`, {
+          region: "epsilon",
+          timezone: i % 2 === 0 ? "UTC" : "America/New_York",
+          coverageStart: "2025-05-01",
+          coverageEnd: "2025-05-10",
+        }));
+      const widePolicies = await runClaims(
+        ["policies", "import", writeFile(tmp.path, "wide.jsonl", toJsonLines(many))],
+        env,
+      );
+      assert.equal(widePolicies.code, ExitCode.OK, widePolicies.stderr);
+      const wideEvent = writeFile(
+        tmp.path,
+        "wide-late.jsonl",
+        // 02:00 UTC on 05-04 is still 05-03 in New York: two claim dates, so two batches.
+        toJsonLines([event("E-WIDE", {
+          region: "epsilon",
+          tier: "tier2",
+          observedAt: "2025-05-04T02:00:00Z",
+        })]),
+      );
+      const wide = await runClaims(["events", "import", wideEvent, "--recalculate", "--json"], env);
+      assert.equal(wide.code, ExitCode.OK, wide.stderr);
+      const wideResult = JSON.parse(wide.stdout);
+      assert.equal(wideResult.affected.length, 240);
+      assert.equal(wideResult.recalculation.started, 2);
+      assert.equal(wideResult.recalculation.batchWorkflowIds.length, 2);
+      const client2 = new Client({ connection });
+      for (const id of wideResult.recalculation.batchWorkflowIds as string[]) {
+        const summary = await client2.workflow.getHandle(id).result();
+        assert.equal(summary.totals.policyDays, 120, JSON.stringify(summary.totals));
+      }
+      const wideClaims = await database.sql<{ d: string; n: number; bps: number }[]>`
+        select claim_date::text as d, count(*)::int as n, min(payout_bps) as bps
+        from claims where policy_id like 'WIDE-%' group by claim_date order by claim_date`;
+      assert.deepEqual(wideClaims.map((r) => [r.d, r.n, r.bps]), [
+        ["2025-05-03", 120, 2500],
+        ["2025-05-04", 120, 2500],
+      ]);
 
       const verify = await runClaims(["verify"], env);
       assert.equal(verify.code, ExitCode.OK, verify.stdout + verify.stderr);

@@ -1,8 +1,9 @@
 /**
  * `claims events import FILE [--recalculate]`: validated, all-or-nothing, idempotent import of
  * risk events; prints the policy-days the new and changed events affect and, with
- * --recalculate, starts their recalculation through Temporal (one workflow per policy-day;
- * a day already being computed is told to compute once more).
+ * --recalculate, starts their recalculation through Temporal (a few days: one workflow per
+ * policy-day, a day already being computed is told to compute once more; many days: one
+ * batched rerun workflow per claim date).
  */
 import type { Config } from "../../config.ts";
 import type { PolicyDay } from "../../imports/affected-days.ts";
@@ -17,18 +18,19 @@ import { integerFlag, withDatabase } from "./ops-shared.ts";
 const LISTED_DAYS = 50;
 
 /**
- * Above this many affected policy-days, one workflow each is the wrong tool (a regional event
- * can touch every policy of its region): the batched rerun is.
+ * A safety valve, not a performance limit (many days go through batched reruns): an import
+ * that would recompute more than this many policy-days is probably a mistake in the file.
  */
-export const DEFAULT_MAX_RECALCULATE = 10_000;
+export const DEFAULT_MAX_RECALCULATE = 5_000_000;
 
 interface Recalculation {
   started: number;
   attached: number;
+  batchWorkflowIds: string[];
 }
 
 interface Recalculator {
-  recalculate(days: PolicyDay[]): Promise<Recalculation>;
+  recalculate(days: PolicyDay[], requestKey: string): Promise<Recalculation>;
   close(): Promise<void>;
 }
 
@@ -42,9 +44,9 @@ async function connectRecalculator(config: Config): Promise<Recalculator> {
   const { recalculatePolicyDays } = await import("../../temporal/recalculate.ts");
   const handle = await connectClient(config);
   return {
-    async recalculate(days) {
+    async recalculate(days, requestKey) {
       try {
-        return await recalculatePolicyDays(handle.client, config, days);
+        return await recalculatePolicyDays(handle.client, config, days, { requestKey });
       } catch (error) {
         if (error instanceof ClaimsError || !isUnavailable(error)) throw error;
         throw unreachable(config, error);
@@ -73,7 +75,13 @@ function printText(
   if (days.length > LISTED_DAYS) {
     out.write(`  … and ${days.length - LISTED_DAYS} more (--json lists them all)\n`);
   }
-  if (recalculation) {
+  if (recalculation && recalculation.batchWorkflowIds.length > 0) {
+    out.write(
+      `recalculation: ${recalculation.batchWorkflowIds.length} batched workflow(s), one per ` +
+        `claim date (${recalculation.started} started, ${recalculation.attached} already ` +
+        `running): ${recalculation.batchWorkflowIds[0]} …\n`,
+    );
+  } else if (recalculation) {
     out.write(
       `recalculation: ${recalculation.started} started, ${recalculation.attached} already ` +
         "running (told to compute once more)\n",
@@ -117,8 +125,8 @@ export const registerEventsImport: RegisterCommand = (program, ctx) => {
     )
     .option(
       "--max-recalculate <n>",
-      "with --recalculate: start at most this many policy-day workflows; more are left to " +
-        "the batched `claims rerun` (exit 1 says so)",
+      "with --recalculate: recompute at most this many policy-days; more are left to " +
+        "`claims rerun` (exit 1 says so)",
       integerFlag("--max-recalculate", 1, 10_000_000),
       DEFAULT_MAX_RECALCULATE,
     )
@@ -155,16 +163,16 @@ export const registerEventsImport: RegisterCommand = (program, ctx) => {
           report(null);
           throw new CliError(
             `the events were imported; ${days.length} policy-days are affected, more than ` +
-              `--max-recalculate ${opts.maxRecalculate}, so none was started one by one: ` +
-              `recompute them in batches with \`${rerunHint(days)}\` (or raise --max-recalculate)`,
+              `--max-recalculate ${opts.maxRecalculate}, so none was started: ` +
+              `recompute them with \`${rerunHint(days)}\` (or raise --max-recalculate)`,
             ExitCode.FAILED,
           );
         }
         let recalculation: Recalculation;
         try {
           recalculation = days.length > 0
-            ? await recalculator.recalculate(days)
-            : { started: 0, attached: 0 };
+            ? await recalculator.recalculate(days, `${validation.sha256}:${days.length}`)
+            : { started: 0, attached: 0, batchWorkflowIds: [] };
         } catch (error) {
           // The events are committed: say exactly what is left to do.
           report(null);
