@@ -7,6 +7,9 @@
  * that write, by refusing a token lower than the last one it accepted for the same key.
  */
 
+/** Default lease TTL (LOCK_TTL_MS): long enough for a batch, short enough to recover from a crash. */
+export const DEFAULT_LOCK_TTL_MS = 120_000;
+
 /** A held lock. Everything about it is fixed at acquisition except whether it is still held. */
 export interface Lease {
   readonly key: string;
@@ -16,14 +19,18 @@ export interface Lease {
   readonly fencingToken: bigint;
   /** Epoch ms of the acquisition. */
   readonly acquiredAt: number;
-  /** Fires when the lease is lost (an extension failed or found the lock gone or taken). */
+  /**
+   * Fires when the lease is lost: an extension failed or found the lock gone or taken, its TTL
+   * ran out without extension, or (PostgreSQL) its session ended. The reason is a LockLostError.
+   */
   readonly signal: AbortSignal;
   /** Pushes the expiry out (to `ttlMs` from now, default the acquisition TTL); false when lost. */
   extend(ttlMs?: number): Promise<boolean>;
   /**
    * Idempotent: true when this call released the lock, false when there was nothing of ours to
    * release (already released, expired, or taken over: another holder's lock is never touched).
-   * Never hangs or retries for seconds.
+   * One round trip at most, no retries: an expired lease answers false at once. It throws only
+   * when the server cannot be reached (then the lock expires or ends with the session).
    */
   release(): Promise<boolean>;
 }
@@ -42,6 +49,25 @@ export interface AcquireWithTimeoutOptions extends AcquireOptions {
   timeoutMs: number;
   /** Pause between attempts (default 25 ms, with jitter). */
   retryDelayMs?: number;
+  /** Stops waiting early (resolves to null), e.g. when a Temporal activity is cancelled. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The leases of one `tryAcquireGroup` call (a batch of policy-days): automatically extended
+ * by the backend's one timer for their TTL (one pipeline per period, never a timer per lease),
+ * by hand with extendAll, released together in one round trip. A lease released on its own
+ * simply leaves the batch.
+ */
+export interface LeaseGroup {
+  /** The leases acquired, by key (keys held by others are absent). Fixed at acquisition. */
+  readonly leases: ReadonlyMap<string, Lease>;
+  /** Fires when any lease of the group is lost; its reason is that lease's LockLostError. */
+  readonly signal: AbortSignal;
+  /** Extends every still-held lease in one round trip; returns the keys found lost. */
+  extendAll(ttlMs?: number): Promise<string[]>;
+  /** Releases every lease of the group in one round trip; returns how many this call released. */
+  releaseAll(): Promise<number>;
 }
 
 /** A lock as operators see it in `claims locks`. */
@@ -53,6 +79,8 @@ export interface LockInfo {
   since: number | null;
   /** Remaining time-to-live in ms (Redis); null where locks do not expire (PostgreSQL). */
   ttlMs: number | null;
+  /** The fencing token of the current acquisition (decimal), when known. */
+  fencingToken: string | null;
 }
 
 export interface LockBackend {
@@ -64,6 +92,8 @@ export interface LockBackend {
    * free; keys held by others are simply absent from the result.
    */
   tryAcquireMany(keys: readonly string[], options?: AcquireOptions): Promise<Map<string, Lease>>;
+  /** `tryAcquireMany` with the batch handle: one signal, pipelined extendAll/releaseAll. */
+  tryAcquireGroup(keys: readonly string[], options?: AcquireOptions): Promise<LeaseGroup>;
   /** Retries until `timeoutMs`; null (no exception) when still not acquired by then. */
   acquire(key: string, options: AcquireWithTimeoutOptions): Promise<Lease | null>;
   /**
@@ -74,11 +104,15 @@ export interface LockBackend {
   withLock<T>(
     key: string,
     fn: (lease: Lease) => Promise<T>,
-    options?: AcquireOptions & { timeoutMs?: number },
+    options?: AcquireOptions & { timeoutMs?: number; retryDelayMs?: number; signal?: AbortSignal },
   ): Promise<T>;
   isLocked(key: string): Promise<boolean>;
   /** Locks held now (optionally only keys starting with `prefix`). */
   list(prefix?: string): Promise<LockInfo[]>;
-  /** Stops refresh timers and closes the backend's own connections (not ones passed in). */
+  /**
+   * Stops refresh timers, fires the signal of every lease still held (Redis also releases them;
+   * PostgreSQL ends the session, which releases them) and closes the backend's own connections
+   * (not ones passed in).
+   */
   close(): Promise<void>;
 }

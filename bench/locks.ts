@@ -1,0 +1,247 @@
+/**
+ * Lock benchmark (issue 5): acquire+release cycles of each backend against the floor of the
+ * same number of round trips on the same connection, measured interleaved (blocks of ten lock
+ * cycles and ten floor cycles alternate, so load from anything else on the machine hits both
+ * alike: this machine is shared with other test runs).
+ *
+ *   Redis:      tryAcquire + release (two Lua scripts, token, keeper timer)
+ *               vs raw SET NX PX + DEL on the same ioredis client.
+ *   PostgreSQL: tryAcquire + release (try-lock + fence upsert in one statement, unlock)
+ *               vs two SELECT 1 on the same dedicated connection.
+ *   Batches:    tryAcquireGroup of 500 keys + releaseAll (the daily run's batch activity).
+ *
+ * Targets: each backend's p50 within 1.5x its floor's p50.
+ *
+ *   node --import tsx bench/locks.ts [--cycles N] [--block N] [--warmup N] [--batch N] [--out FILE]
+ *
+ * Uses REDIS_URL and DATABASE_URL (database name replaced by claims_bench_locks, created and
+ * migrated here). Writes bench/results/locks.json (make bench-locks). Not part of the tests.
+ */
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import process from "node:process";
+import { parseArgs } from "node:util";
+import { describeMachine } from "./lib/machine.ts";
+import { DEFAULTS } from "../src/config.ts";
+import { PostgresLockBackend } from "../src/locks/postgres/backend.ts";
+import { RedisLockBackend } from "../src/locks/redis/backend.ts";
+import { runMigrations } from "../src/store/migrate.ts";
+
+const { values: flags } = parseArgs({
+  options: {
+    cycles: { type: "string", default: "5000" },
+    block: { type: "string", default: "10" },
+    warmup: { type: "string", default: "500" },
+    batch: { type: "string", default: "500" },
+    out: { type: "string", default: path.join("bench", "results", "locks.json") },
+  },
+});
+
+function positiveInt(name: string, value: string | undefined): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new Error(`--${name} must be a positive integer, got "${value}"`);
+  }
+  return n;
+}
+
+const cycles = positiveInt("cycles", flags.cycles);
+const block = positiveInt("block", flags.block);
+const warmup = positiveInt("warmup", flags.warmup);
+const batchSize = positiveInt("batch", flags.batch);
+const TARGET_RATIO = 1.5;
+
+interface Summary {
+  cycles: number;
+  p50Ms: number;
+  p99Ms: number;
+  meanMs: number;
+  cyclesPerSec: number;
+}
+
+function summarize(samples: number[]): Summary {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  const total = samples.reduce((sum, x) => sum + x, 0);
+  const round3 = (x: number) => Math.round(x * 1000) / 1000;
+  return {
+    cycles: samples.length,
+    p50Ms: round3(at(0.5)),
+    p99Ms: round3(at(0.99)),
+    meanMs: round3(total / samples.length),
+    cyclesPerSec: Math.round(samples.length / (total / 1000)),
+  };
+}
+
+/** Runs `a` and `b` in alternating blocks; per-cycle latencies of each. */
+async function interleaved(
+  a: (i: number) => Promise<void>,
+  b: (i: number) => Promise<void>,
+): Promise<[number[], number[]]> {
+  for (let i = 0; i < warmup; i++) {
+    await a(i);
+    await b(i);
+  }
+  const samplesA: number[] = [];
+  const samplesB: number[] = [];
+  while (samplesA.length < cycles) {
+    for (const [fn, samples] of [[a, samplesA], [b, samplesB]] as const) {
+      for (let i = 0; i < block && samples.length < cycles; i++) {
+        const started = performance.now();
+        await fn(i);
+        samples.push(performance.now() - started);
+      }
+    }
+  }
+  return [samplesA, samplesB];
+}
+
+async function timeBatches(
+  backend: RedisLockBackend | PostgresLockBackend,
+  prefix: string,
+): Promise<{ size: number; acquireP50Ms: number; releaseP50Ms: number }> {
+  const acquire: number[] = [];
+  const release: number[] = [];
+  for (let run = 0; run < 23; run++) {
+    const keys = Array.from({ length: batchSize }, (_, i) => `${prefix}:batch:${run}:${i}`);
+    let started = performance.now();
+    const group = await backend.tryAcquireGroup(keys);
+    const acquiredIn = performance.now() - started;
+    if (group.leases.size !== batchSize) throw new Error(`batch got ${group.leases.size} leases`);
+    started = performance.now();
+    const released = await group.releaseAll();
+    const releasedIn = performance.now() - started;
+    if (released !== batchSize) throw new Error(`batch released ${released}`);
+    if (run >= 3) { // the first runs warm up statement caches
+      acquire.push(acquiredIn);
+      release.push(releasedIn);
+    }
+  }
+  return {
+    size: batchSize,
+    acquireP50Ms: summarize(acquire).p50Ms,
+    releaseP50Ms: summarize(release).p50Ms,
+  };
+}
+
+async function benchRedis(url: string) {
+  const prefix = `lock:bench:${crypto.randomBytes(4).toString("hex")}`;
+  const backend = new RedisLockBackend({ url, ttlMs: 120_000 });
+  const redis = backend.redis;
+  try {
+    const key = `${prefix}:cycle`;
+    const rawKey = `${prefix}:raw`;
+    const [lock, raw] = await interleaved(
+      async () => {
+        const lease = await backend.tryAcquire(key);
+        if (!lease) throw new Error("bench key held by someone else");
+        await lease.release();
+      },
+      async () => {
+        if ((await redis.set(rawKey, "holder-token", "PX", 120_000, "NX")) !== "OK") {
+          throw new Error("raw bench key held by someone else");
+        }
+        await redis.del(rawKey);
+      },
+    );
+    const batch = await timeBatches(backend, prefix);
+    const lockSummary = summarize(lock);
+    const rawSummary = summarize(raw);
+    return {
+      ...lockSummary,
+      rawP50Ms: rawSummary.p50Ms,
+      rawP99Ms: rawSummary.p99Ms,
+      rawCyclesPerSec: rawSummary.cyclesPerSec,
+      ratioToRaw: Math.round((lockSummary.p50Ms / rawSummary.p50Ms) * 100) / 100,
+      targetRatio: TARGET_RATIO,
+      batch,
+    };
+  } finally {
+    for (const pattern of [`${prefix}*`, `fence:${prefix.slice("lock:".length)}*`]) {
+      let cursor = "0";
+      do {
+        const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.del(...keys);
+      } while (cursor !== "0");
+    }
+    await backend.close();
+  }
+}
+
+async function benchPostgres(url: string) {
+  await runMigrations(url);
+  const prefix = `lock:bench:${crypto.randomBytes(4).toString("hex")}`;
+  const backend = new PostgresLockBackend({ url });
+  try {
+    const sql = await backend.sessionSql();
+    const key = `${prefix}:cycle`;
+    const [lock, floor] = await interleaved(
+      async () => {
+        const lease = await backend.tryAcquire(key);
+        if (!lease) throw new Error("bench key held by someone else");
+        await lease.release();
+      },
+      async () => {
+        await sql`select 1`;
+        await sql`select 1`;
+      },
+    );
+    const batch = await timeBatches(backend, prefix);
+    await sql`delete from lock_fences where key like ${prefix + "%"}`;
+    const lockSummary = summarize(lock);
+    const floorSummary = summarize(floor);
+    return {
+      ...lockSummary,
+      select1PairP50Ms: floorSummary.p50Ms,
+      select1PairP99Ms: floorSummary.p99Ms,
+      select1PairsPerSec: floorSummary.cyclesPerSec,
+      ratioToSelect1: Math.round((lockSummary.p50Ms / floorSummary.p50Ms) * 100) / 100,
+      targetRatio: TARGET_RATIO,
+      batch,
+    };
+  } finally {
+    await backend.close();
+  }
+}
+
+function benchDatabaseUrl(): string {
+  const url = new URL(process.env["DATABASE_URL"] || DEFAULTS.DATABASE_URL);
+  url.pathname = "/claims_bench_locks";
+  return url.toString();
+}
+
+const redisUrl = process.env["REDIS_URL"] || DEFAULTS.REDIS_URL;
+console.log(`locks bench: ${cycles} cycles per series, interleaved in blocks of ${block}`);
+const loadBefore = os.loadavg();
+const redis = await benchRedis(redisUrl);
+console.log(
+  `redis:    lock p50 ${redis.p50Ms} ms p99 ${redis.p99Ms} ms (${redis.cyclesPerSec}/s) | ` +
+    `SET NX PX + DEL p50 ${redis.rawP50Ms} ms | ratio ${redis.ratioToRaw} (target <= ${TARGET_RATIO})`,
+);
+const postgres = await benchPostgres(benchDatabaseUrl());
+console.log(
+  `postgres: lock p50 ${postgres.p50Ms} ms p99 ${postgres.p99Ms} ms (${postgres.cyclesPerSec}/s) | ` +
+    `2x SELECT 1 p50 ${postgres.select1PairP50Ms} ms | ratio ${postgres.ratioToSelect1} ` +
+    `(target <= ${TARGET_RATIO})`,
+);
+console.log(
+  `batch of ${batchSize}: redis acquire ${redis.batch.acquireP50Ms} ms / release ` +
+    `${redis.batch.releaseP50Ms} ms; postgres acquire ${postgres.batch.acquireP50Ms} ms / ` +
+    `release ${postgres.batch.releaseP50Ms} ms`,
+);
+
+const result = {
+  benchmark: "locks",
+  machine: describeMachine(),
+  /** 1/5/15-minute load averages before and after: a shared machine skews everything. */
+  loadAverage: { before: loadBefore, after: os.loadavg() },
+  redis,
+  postgres,
+  targetsMet: redis.ratioToRaw <= TARGET_RATIO && postgres.ratioToSelect1 <= TARGET_RATIO,
+};
+fs.mkdirSync(path.dirname(flags.out!), { recursive: true });
+fs.writeFileSync(flags.out!, JSON.stringify(result, null, 2) + "\n");
+console.log(`wrote ${flags.out}`);

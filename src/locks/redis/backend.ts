@@ -1,0 +1,344 @@
+/**
+ * The default lock backend (SPEC §5): `SET NX PX` + fencing token in one Lua script, release
+ * and extension as compare-on-value scripts, batches pipelined (one round trip for the ~500
+ * policy-days of a batch activity), and every lease of one TTL kept alive by one timer.
+ */
+import type { Redis } from "ioredis";
+import {
+  type AcquireOptions,
+  type AcquireWithTimeoutOptions,
+  DEFAULT_LOCK_TTL_MS,
+  type Lease,
+  type LeaseGroup,
+  type LockBackend,
+  type LockInfo,
+} from "../contract.ts";
+import { ClaimsError, ErrorCodes } from "../../errors.ts";
+import { acquireWithTimeout, runWithLock, type WithLockOptions } from "../acquire.ts";
+import { assertHolder, holderId } from "../holder.ts";
+import { LeaseKeepers } from "../keeper.ts";
+import { assertLockKey } from "../keys.ts";
+import {
+  assertTtl,
+  type ExtendOutcome,
+  type LeaseDriver,
+  type LeaseObserver,
+  ManagedLease,
+  monotonicNow,
+} from "../lease.ts";
+import { ManagedLeaseGroup } from "../lease-group.ts";
+import { CLOSE_WAIT_MS, connectLockRedis, serviceError, settlesWithin } from "./client.ts";
+import { listRedisLocks } from "./list.ts";
+import {
+  type AcquireReply,
+  fenceKeyOf,
+  fenceTtlFor,
+  type LockRedis,
+  lockValue,
+  withLockCommands,
+} from "./scripts.ts";
+
+export interface RedisLockBackendOptions {
+  /** A client to share; close() leaves it open. */
+  redis?: Redis | undefined;
+  /** Or a URL: the backend opens (and closes) its own client. */
+  url?: string | undefined;
+  /** Default lease TTL (LOCK_TTL_MS; 120 s). */
+  ttlMs?: number | undefined;
+  /** Default holder of this backend's leases (a generated host/pid/random one when omitted). */
+  holder?: string | undefined;
+}
+
+/** The exact lock value: release and extension compare against it. */
+type RedisHandle = string;
+
+export class RedisLockBackend implements LockBackend {
+  readonly name = "redis" as const;
+  /** The client (shared or owned), for diagnostics and benchmarks. */
+  readonly redis: Redis;
+  readonly #lock: LockRedis;
+  readonly #owned: boolean;
+  readonly #ttlMs: number;
+  readonly #holder: string;
+  readonly #holderJson: string;
+  /** Held leases, so close() can end them. */
+  readonly #live = new Set<ManagedLease<RedisHandle>>();
+  readonly #untrack: LeaseObserver<RedisHandle> = {
+    settled: (lease) => this.#live.delete(lease),
+  };
+  readonly #keepers: LeaseKeepers<RedisHandle>;
+  readonly #driver: LeaseDriver<RedisHandle>;
+  #closed = false;
+
+  constructor(options: RedisLockBackendOptions) {
+    if (!options.redis && !options.url) {
+      throw new ClaimsError(
+        ErrorCodes.CONFIG_INVALID,
+        "Redis lock backend: pass a client (redis) or a URL (url)",
+      );
+    }
+    this.#ttlMs = options.ttlMs ?? DEFAULT_LOCK_TTL_MS;
+    assertTtl(this.#ttlMs);
+    this.#holder = options.holder ?? holderId();
+    assertHolder(this.#holder);
+    this.#holderJson = JSON.stringify(this.#holder);
+    this.#owned = !options.redis;
+    this.redis = options.redis ?? connectLockRedis(options.url!);
+    this.#lock = withLockCommands(this.redis);
+    this.#driver = {
+      expires: true,
+      releaseAfterLoss: true,
+      extend: (leases, ttlMs) => this.#extend(leases, ttlMs),
+      release: (leases) => this.#release(leases),
+      releaseOne: (lease) => this.#releaseOne(lease),
+    };
+    this.#keepers = new LeaseKeepers(this.#driver);
+  }
+
+  /** One key: one script call, no pipeline and no batch objects (the hot path). */
+  async tryAcquire(key: string, options: AcquireOptions = {}): Promise<Lease | null> {
+    assertLockKey(key);
+    const { ttlMs, holder, holderJson } = this.#prepare(options);
+    const sentAt = monotonicNow();
+    let reply: AcquireReply;
+    try {
+      reply = await this.#lock.claimsLockAcquire(
+        key,
+        fenceKeyOf(key),
+        holderJson,
+        ttlMs,
+        fenceTtlFor(ttlMs),
+      );
+    } catch (error) {
+      throw serviceError("acquire", [key], error);
+    }
+    if (!reply) return null;
+    const lease = this.#lease(key, holder, holderJson, reply, ttlMs, sentAt);
+    this.#track(lease, options.autoExtend ?? true);
+    return lease;
+  }
+
+  async tryAcquireMany(
+    keys: readonly string[],
+    options: AcquireOptions = {},
+  ): Promise<Map<string, Lease>> {
+    return new Map((await this.#acquire(keys, options)).leases);
+  }
+
+  tryAcquireGroup(keys: readonly string[], options: AcquireOptions = {}): Promise<LeaseGroup> {
+    return this.#acquire(keys, options);
+  }
+
+  acquire(key: string, options: AcquireWithTimeoutOptions): Promise<Lease | null> {
+    return acquireWithTimeout((k, o) => this.tryAcquire(k, o), key, options);
+  }
+
+  withLock<T>(
+    key: string,
+    fn: (lease: Lease) => Promise<T>,
+    options?: WithLockOptions,
+  ): Promise<T> {
+    return runWithLock(this, key, fn, options);
+  }
+
+  async isLocked(key: string): Promise<boolean> {
+    assertLockKey(key);
+    try {
+      return (await this.redis.exists(key)) === 1;
+    } catch (error) {
+      throw serviceError("check", [key], error);
+    }
+  }
+
+  async list(prefix?: string): Promise<LockInfo[]> {
+    try {
+      return await listRedisLocks(this.redis, prefix);
+    } catch (error) {
+      throw serviceError("list", [prefix ?? "lock:*"], error);
+    }
+  }
+
+  /**
+   * Stops every refresh timer and fires the signal of every lease still held (its work must
+   * stop: nothing extends it any more), releases those leases (compare-on-value, so only ours)
+   * and closes the client when the backend opened it.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#keepers.stop();
+    const held = [...this.#live];
+    for (const lease of held) lease.markLost("the lock backend was closed");
+    const toRelease = held.filter((lease) => lease.beginRelease());
+    // Both wait for Redis to answer; an unreachable Redis must not hold up a shutdown (the
+    // leases expire by themselves).
+    if (toRelease.length > 0) await settlesWithin(this.#release(toRelease), CLOSE_WAIT_MS);
+    if (this.#owned && !(await settlesWithin(this.redis.quit(), CLOSE_WAIT_MS))) {
+      this.redis.disconnect();
+    }
+  }
+
+  /** Checks the call's options (keys are checked by the caller). */
+  #prepare(options: AcquireOptions) {
+    if (this.#closed) {
+      throw new ClaimsError(ErrorCodes.LOCK_NOT_ACQUIRED, "Redis lock backend is closed");
+    }
+    const ttlMs = options.ttlMs ?? this.#ttlMs;
+    if (options.ttlMs !== undefined) assertTtl(ttlMs);
+    let holder = this.#holder;
+    let holderJson = this.#holderJson;
+    if (options.holder !== undefined && options.holder !== holder) {
+      assertHolder(options.holder);
+      holder = options.holder;
+      holderJson = JSON.stringify(holder);
+    }
+    return { ttlMs, holder, holderJson };
+  }
+
+  #lease(
+    key: string,
+    holder: string,
+    holderJson: string,
+    reply: string,
+    ttlMs: number,
+    sentAt: number,
+  ): ManagedLease<RedisHandle> {
+    const space = reply.indexOf(" ");
+    const token = reply.slice(0, space);
+    const acquiredAt = reply.slice(space + 1);
+    return new ManagedLease({
+      key,
+      holder,
+      fencingToken: BigInt(token),
+      acquiredAt: Number(acquiredAt),
+      ttlMs,
+      handle: lockValue(holderJson, token, acquiredAt),
+      driver: this.#driver,
+      sentAt,
+    });
+  }
+
+  async #acquire(
+    keys: readonly string[],
+    options: AcquireOptions,
+  ): Promise<ManagedLeaseGroup<RedisHandle>> {
+    const unique = [...new Set(keys)];
+    unique.forEach(assertLockKey);
+    const { ttlMs, holder, holderJson } = this.#prepare(options);
+    const sentAt = monotonicNow();
+    let replies: AcquireReply[];
+    try {
+      replies = await this.#acquireReplies(unique, holderJson, ttlMs);
+    } catch (error) {
+      throw serviceError("acquire", unique, error);
+    }
+    const leases = new Map<string, ManagedLease<RedisHandle>>();
+    const autoExtend = options.autoExtend ?? true;
+    unique.forEach((key, i) => {
+      const reply = replies[i];
+      if (!reply) return;
+      const lease = this.#lease(key, holder, holderJson, reply, ttlMs, sentAt);
+      leases.set(key, lease);
+      this.#track(lease, autoExtend);
+    });
+    return new ManagedLeaseGroup(leases, this.#driver);
+  }
+
+  /** One pipeline (one round trip) for the whole batch. */
+  async #acquireReplies(
+    keys: readonly string[],
+    holderJson: string,
+    ttlMs: number,
+  ): Promise<AcquireReply[]> {
+    if (keys.length === 0) return [];
+    const fenceTtlMs = fenceTtlFor(ttlMs);
+    const pipeline = this.#lock.pipeline();
+    for (const key of keys) {
+      pipeline.claimsLockAcquire(key, fenceKeyOf(key), holderJson, ttlMs, fenceTtlMs);
+    }
+    const results = (await pipeline.exec()) ?? [];
+    const failure = results.find(([error]) => error)?.[0];
+    const replies = keys.map((_, i) => (results[i]?.[1] ?? null) as AcquireReply);
+    if (failure || results.length !== keys.length) {
+      // Part of the batch failed: give back what was taken (compare-on-value, so only ours)
+      // rather than leave it locked until the TTL, then report the failure.
+      const undo = this.#lock.pipeline();
+      let taken = 0;
+      replies.forEach((reply, i) => {
+        if (!reply) return;
+        const [token = "", acquiredAt = ""] = reply.split(" ");
+        undo.claimsLockRelease(keys[i]!, lockValue(holderJson, token, acquiredAt));
+        taken++;
+      });
+      if (taken > 0) await undo.exec().catch(() => undefined);
+      throw failure ?? new Error(`${results.length} replies for ${keys.length} keys`);
+    }
+    return replies;
+  }
+
+  /** Every lease joins the backend's keeper for its TTL: one timer for all of them. */
+  #track(lease: ManagedLease<RedisHandle>, autoExtend: boolean): void {
+    this.#live.add(lease);
+    lease.observe(this.#untrack);
+    this.#keepers.add(lease, autoExtend ? "extend" : "watch");
+  }
+
+  async #extend(
+    leases: readonly ManagedLease<RedisHandle>[],
+    ttlMs: number,
+  ): Promise<ExtendOutcome[]> {
+    const fenceTtlMs = fenceTtlFor(ttlMs);
+    if (leases.length === 1) {
+      const lease = leases[0]!;
+      const reply = await this.#lock.claimsLockExtend(
+        lease.key,
+        fenceKeyOf(lease.key),
+        lease.handle,
+        ttlMs,
+        fenceTtlMs,
+      );
+      return [reply === 1];
+    }
+    const pipeline = this.#lock.pipeline();
+    for (const lease of leases) {
+      pipeline.claimsLockExtend(lease.key, fenceKeyOf(lease.key), lease.handle, ttlMs, fenceTtlMs);
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    return leases.map((_, i) => {
+      const [error, reply] = replies[i] ?? [new Error("no reply"), null];
+      return error ? error : reply === 1;
+    });
+  }
+
+  async #releaseOne(lease: ManagedLease<RedisHandle>): Promise<boolean> {
+    try {
+      return (await this.#lock.claimsLockRelease(lease.key, lease.handle)) === 1;
+    } catch (error) {
+      throw serviceError("release", [lease.key], error);
+    }
+  }
+
+  async #release(leases: readonly ManagedLease<RedisHandle>[]): Promise<boolean[]> {
+    try {
+      return await this.#releaseMany(leases);
+    } catch (error) {
+      throw serviceError("release", leases.map((lease) => lease.key), error);
+    }
+  }
+
+  /** One pipeline for a batch. */
+  async #releaseMany(leases: readonly ManagedLease<RedisHandle>[]): Promise<boolean[]> {
+    const pipeline = this.#lock.pipeline();
+    for (const lease of leases) pipeline.claimsLockRelease(lease.key, lease.handle);
+    const replies = (await pipeline.exec()) ?? [];
+    return leases.map((_, i) => {
+      const [error, reply] = replies[i] ?? [new Error("no reply"), null];
+      if (error) throw error;
+      return reply === 1;
+    });
+  }
+}
+
+export function createRedisLockBackend(options: RedisLockBackendOptions): RedisLockBackend {
+  return new RedisLockBackend(options);
+}
