@@ -7,7 +7,7 @@ DENO := npx --no-install deno
 NODE_TS := node --import tsx
 # Test directories that need the Temporal worker (Node only: the SDK supports Node.js).
 NODE_ONLY_TESTS := tests/temporal tests/chaos
-DENO_TESTS := $(wildcard tests/smoke tests/unit tests/integration tests/cli)
+DENO_TESTS := $(wildcard tests/smoke tests/unit tests/integration tests/cli tests/badinput)
 
 .PHONY: help install services lint fmt typecheck test test-node test-deno demo bench \
 	bench-calculator bench-storage bench-locks bench-daily-run chaos clean
@@ -41,6 +41,18 @@ test-node: install services ## the node:test suites under Node (one Temporal dev
 
 test-deno: install services ## the same suites under Deno (all but the Temporal-worker ones)
 	$(DENO) test -A --no-check --permit-no-files $(DENO_TESTS)
+
+demo: install services ## the main job end to end on local services (KEEP=1 leaves worker + Temporal running)
+	$(NODE_TS) scripts/demo.ts
+
+bench-calculator: install ## calculator: 10,000 policies x 1,000,000 events vs the sort floor -> bench/results/calculator.json
+	$(NODE_TS) bench/calculator.ts
+
+bench-locks: install services ## lock acquire+release vs raw round trips, Redis and PostgreSQL -> bench/results/locks.json
+	$(NODE_TS) bench/locks.ts
+
+bench-storage: install services ## 100,000 policy-days: fenced batched writes vs single transactions vs plain upserts -> bench/results/storage.json
+	$(NODE_TS) bench/storage.ts
 
 clean: ## remove caches (keeps the built Temporal CLI)
 	rm -rf .cache/logs .cache/tmp

@@ -1,0 +1,217 @@
+/**
+ * `make demo`: the main job end to end on local services, through the same CLI an operator
+ * uses. Migrates, seeds two weeks of a reproducible book of policies, ensures the daily
+ * schedule, starts a worker, backfills the two weeks through the schedule (nominal times, not
+ * the clock), imports late events with recalculation, prints the per-day report, verifies
+ * (0 differences or the demo fails) and stops what it started (unless KEEP=1).
+ * Idempotent: a second run gives the same report and writes nothing new.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import process from "node:process";
+import { Client, Connection } from "@temporalio/client";
+import { repoRoot, startTemporalDevServer } from "./lib/temporal-dev-server.ts";
+import { waitForPort } from "./lib/free-port.ts";
+
+const env = process.env;
+const KEEP = env["KEEP"] === "1";
+const demoDir = path.join(repoRoot, ".cache", "demo");
+const FROM = env["DEMO_FROM"] ?? "2025-06-01";
+const TO = env["DEMO_TO"] ?? "2025-06-14";
+const POLICIES = env["DEMO_POLICIES"] ?? "3000";
+const SEED = env["DEMO_SEED"] ?? "20250601";
+const temporalPort = Number(env["DEMO_TEMPORAL_PORT"] ?? "7233");
+const uiPort = Number(env["DEMO_UI_PORT"] ?? "8233");
+const lateFile = path.join(demoDir, "late-events.jsonl");
+
+const demoEnv: Record<string, string> = {
+  ...env as Record<string, string>,
+  DATABASE_URL: env["DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/claims_demo",
+  REDIS_URL: env["REDIS_URL"] ?? "redis://127.0.0.1:6379/0",
+  TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+  TEMPORAL_NAMESPACE: env["TEMPORAL_NAMESPACE"] ?? "default",
+  TEMPORAL_TASK_QUEUE: env["TEMPORAL_TASK_QUEUE"] ?? "claims-demo",
+  SCHEDULE_ID: env["SCHEDULE_ID"] ?? "claims-daily-demo",
+  METRICS_PORT: env["METRICS_PORT"] ?? "9464",
+  LOG_LEVEL: env["LOG_LEVEL"] ?? "warn",
+};
+
+const started: { name: string; stop: () => Promise<void> }[] = [];
+const t0 = Date.now();
+
+function step(title: string): void {
+  const s = ((Date.now() - t0) / 1000).toFixed(1).padStart(6);
+  console.log(`\n\x1b[1m[${s} s] ${title}\x1b[0m`);
+}
+
+/** Runs `claims <args>` as an operator would; its output goes to ours; throws on non-zero exit. */
+function claims(args: string[], options: { capture?: boolean } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+      cwd: repoRoot,
+      env: demoEnv,
+      stdio: ["ignore", options.capture ? "pipe" : "inherit", "inherit"],
+    });
+    let out = "";
+    child.stdout?.on("data", (chunk: Buffer) => (out += chunk.toString("utf8")));
+    child.once("error", reject);
+    child.once("exit", (code, signal) => {
+      if (code === 0) resolve(out);
+      else reject(new Error(`claims ${args.join(" ")} failed (exit ${code ?? signal})`));
+    });
+  });
+}
+
+async function temporalAlreadyThere(): Promise<boolean> {
+  try {
+    await waitForPort("127.0.0.1", temporalPort, 300);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function startWorker(): Promise<ChildProcess> {
+  const log = fs.openSync(path.join(demoDir, "worker.log"), "a");
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "src/cli/main.ts", "worker"],
+    { cwd: repoRoot, env: demoEnv, stdio: ["ignore", log, log], detached: KEEP },
+  );
+  if (KEEP) child.unref();
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  started.push({
+    name: `worker (pid ${child.pid})`,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  });
+  return child;
+}
+
+/** Waits until no workflow matching `query` is running, printing a progress line. */
+async function waitForWorkflows(client: Client, query: string, label: string): Promise<void> {
+  let last = "";
+  for (;;) {
+    const running = (await client.workflow.count(`${query} AND ExecutionStatus = 'Running'`)).count;
+    const total = (await client.workflow.count(query)).count;
+    const line = `  ${label}: ${total - running}/${total} finished`;
+    if (line !== last) {
+      process.stdout.write(process.stdout.isTTY ? `\r${line}   ` : `${line}\n`);
+      last = line;
+    }
+    if (running === 0 && total > 0) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  if (process.stdout.isTTY) process.stdout.write("\n");
+}
+
+async function main(): Promise<void> {
+  fs.mkdirSync(demoDir, { recursive: true });
+  step("services: PostgreSQL, Redis, Temporal CLI");
+  await new Promise<void>((resolve, reject) =>
+    spawn("bash", [path.join(repoRoot, "scripts", "services.sh")], { stdio: "inherit" })
+      .once("exit", (c) => (c === 0 ? resolve() : reject(new Error("services failed"))))
+  );
+
+  step(`Temporal dev server with UI (db ${path.relative(repoRoot, demoDir)}/temporal.db)`);
+  let uiUrl = `http://127.0.0.1:${uiPort}`;
+  if (await temporalAlreadyThere()) {
+    console.log(`  a Temporal server already listens on 127.0.0.1:${temporalPort}; using it`);
+  } else {
+    const server = await startTemporalDevServer({
+      port: temporalPort,
+      uiPort,
+      dbFile: path.join(demoDir, "temporal.db"),
+      logFile: path.join(demoDir, "temporal.log"),
+      detached: KEEP,
+    });
+    uiUrl = server.uiUrl ?? uiUrl;
+    started.push({ name: `temporal dev server (pid ${server.pid})`, stop: () => server.stop() });
+    console.log(`  listening on ${server.address}, UI ${uiUrl}`);
+  }
+
+  step("migrate");
+  await claims(["migrate"]);
+
+  step(`seed ${POLICIES} policies, ${FROM} .. ${TO} (late events kept aside in a file)`);
+  await claims([
+    "seed",
+    "--policies",
+    POLICIES,
+    "--days",
+    "14",
+    "--start",
+    FROM,
+    "--events-per-day",
+    "60",
+    "--seed",
+    SEED,
+    "--late-file",
+    lateFile,
+  ]);
+
+  step("schedule ensure (daily at 13:00 UTC: computes the claim date that just ended everywhere)");
+  await claims(["schedule", "ensure"]);
+
+  step("worker");
+  const worker = await startWorker();
+  console.log(`  pid ${worker.pid}, log ${path.relative(repoRoot, demoDir)}/worker.log`);
+
+  const connection = await Connection.connect({ address: demoEnv["TEMPORAL_ADDRESS"]! });
+  const client = new Client({ connection, namespace: demoEnv["TEMPORAL_NAMESPACE"]! });
+  try {
+    step(`schedule backfill --from ${FROM} --to ${TO} (one daily run per claim date)`);
+    const backfillStart = new Date().toISOString();
+    await claims(["schedule", "backfill", "--from", FROM, "--to", TO]);
+    await waitForWorkflows(
+      client,
+      `TemporalScheduledById = '${demoEnv["SCHEDULE_ID"]}' AND StartTime >= '${backfillStart}'`,
+      "daily runs",
+    );
+
+    step("late events arrive: events import --recalculate");
+    const importStart = new Date().toISOString();
+    await claims(["events", "import", lateFile, "--recalculate"]);
+    // A few days get a workflow each (claim-calc:…), many go in batches per date (claims-recalc:…).
+    const recalcQuery = "(WorkflowId STARTS_WITH 'claim-calc:' OR " +
+      `WorkflowId STARTS_WITH 'claims-recalc:') AND StartTime >= '${importStart}'`;
+    if ((await client.workflow.count(recalcQuery)).count > 0) {
+      await waitForWorkflows(client, recalcQuery, "recalculations");
+    } else console.log("  nothing new to recalculate");
+  } finally {
+    await connection.close();
+  }
+
+  step(`report ${FROM} .. ${TO}`);
+  await claims(["report", "--from", FROM, "--to", TO, "--format", "table"]);
+
+  step("verify: recompute every stored policy-day from stored events");
+  await claims(["verify"]);
+
+  step("done");
+  console.log(`  Temporal UI: ${uiUrl}`);
+  console.log(`  database:    ${demoEnv["DATABASE_URL"]}`);
+  if (KEEP) console.log("  KEEP=1: the worker and the Temporal dev server keep running");
+}
+
+let failed = false;
+try {
+  await main();
+} catch (error) {
+  failed = true;
+  console.error(`\ndemo failed: ${(error as Error).message}`);
+} finally {
+  if (!KEEP) {
+    for (const s of started.reverse()) {
+      console.log(`stopping ${s.name}`);
+      await s.stop().catch(() => {});
+    }
+  }
+}
+process.exit(failed ? 1 : 0);
