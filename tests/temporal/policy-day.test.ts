@@ -232,7 +232,7 @@ describe("policy-day workflow", () => {
       policyId: policy.id,
       claimDate: DAY,
     }]);
-    assert.deepEqual(first, { started: 1, attached: 0 });
+    assert.deepEqual(first, { started: 1, attached: 0, batchWorkflowIds: [] });
     await isReached; // the computation has read its events and waits to write
 
     const late: RiskEvent = {
@@ -249,7 +249,7 @@ describe("policy-day workflow", () => {
       { policyId: policy.id, claimDate: DAY },
       { policyId: policy.id, claimDate: DAY }, // duplicates collapse
     ]);
-    assert.deepEqual(second, { started: 0, attached: 1 });
+    assert.deepEqual(second, { started: 0, attached: 1, batchWorkflowIds: [] });
     release();
 
     const handle = client.workflow.getHandle(`claim-calc:${policy.id}:${DAY}`);
