@@ -149,7 +149,7 @@ async function main(): Promise<void> {
     "--start",
     FROM,
     "--events-per-day",
-    "60",
+    "3",
     "--seed",
     SEED,
     "--late-file",
