@@ -44,6 +44,9 @@ const child = spawn(
     "--import",
     "tsx",
     "--test",
+    // A file whose tests have all finished exits even if a leaked handle (a worker that did
+    // not stop) would keep it alive: the failure is reported, the run does not hang.
+    "--test-force-exit",
     `--test-concurrency=${concurrency}`,
     "--test-reporter=spec",
     ...files,

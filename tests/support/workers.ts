@@ -178,7 +178,22 @@ export async function startInProcessWorker(
   return {
     async stop() {
       controller.abort();
-      await running;
+      // An activity that ignores cancellation (a test gate never opened) must fail the file,
+      // not hang it.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`in-process worker did not stop within ${STOP_TIMEOUT_MS} ms`)),
+          STOP_TIMEOUT_MS,
+        );
+      });
+      try {
+        await Promise.race([running, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }
+
+const STOP_TIMEOUT_MS = 60_000;

@@ -228,13 +228,6 @@ describe("policy-day workflow", () => {
     let release!: () => void;
     faults.hold = { policyId: policy.id, reached, release: new Promise((r) => (release = r)) };
 
-    const first = await recalculatePolicyDays(client, config, [{
-      policyId: policy.id,
-      claimDate: DAY,
-    }]);
-    assert.deepEqual(first, { started: 1, attached: 0, batchWorkflowIds: [] });
-    await isReached; // the computation has read its events and waits to write
-
     const late: RiskEvent = {
       id: "pd-late-1",
       region: policy.region,
@@ -243,14 +236,24 @@ describe("policy-day workflow", () => {
       observedAt: `${DAY}T12:00:00+13:00`,
       status: "active",
     };
-    await upsertEvents(database.db, [late]);
-    data.events.push(late); // the data set mirrors the database for the tests after this one
-    const second = await recalculatePolicyDays(client, config, [
-      { policyId: policy.id, claimDate: DAY },
-      { policyId: policy.id, claimDate: DAY }, // duplicates collapse
-    ]);
-    assert.deepEqual(second, { started: 0, attached: 1, batchWorkflowIds: [] });
-    release();
+    try {
+      const first = await recalculatePolicyDays(client, config, [{
+        policyId: policy.id,
+        claimDate: DAY,
+      }]);
+      assert.deepEqual(first, { started: 1, attached: 0, batchWorkflowIds: [] });
+      await isReached; // the computation has read its events and waits to write
+
+      await upsertEvents(database.db, [late]);
+      data.events.push(late); // the data set mirrors the database for the tests after this one
+      const second = await recalculatePolicyDays(client, config, [
+        { policyId: policy.id, claimDate: DAY },
+        { policyId: policy.id, claimDate: DAY }, // duplicates collapse
+      ]);
+      assert.deepEqual(second, { started: 0, attached: 1, batchWorkflowIds: [] });
+    } finally {
+      release(); // also when an assertion failed: a held activity would block shutdown
+    }
 
     const handle = client.workflow.getHandle(`claim-calc:${policy.id}:${DAY}`);
     const result = await handle.result() as PolicyDaySummary;
