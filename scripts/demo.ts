@@ -72,7 +72,7 @@ async function temporalAlreadyThere(): Promise<boolean> {
   }
 }
 
-async function startWorker(): Promise<ChildProcess> {
+function startWorker(): ChildProcess {
   const log = fs.openSync(path.join(demoDir, "worker.log"), "a");
   const child = spawn(
     process.execPath,
@@ -160,7 +160,7 @@ async function main(): Promise<void> {
   await claims(["schedule", "ensure"]);
 
   step("worker");
-  const worker = await startWorker();
+  const worker = startWorker();
   console.log(`  pid ${worker.pid}, log ${path.relative(repoRoot, demoDir)}/worker.log`);
 
   const connection = await Connection.connect({ address: demoEnv["TEMPORAL_ADDRESS"]! });

@@ -177,13 +177,16 @@ test(
 
       // A regional event touching more policy-days than one workflow each is worth: batched
       // reruns, one per claim date, that compute exactly those days.
-      const many = Array.from({ length: 240 }, (_, i) =>
-        policy(`WIDE-${String(i).padStart(3, "0")}`, {
-          region: "epsilon",
-          timezone: i % 2 === 0 ? "UTC" : "America/New_York",
-          coverageStart: "2025-05-01",
-          coverageEnd: "2025-05-10",
-        }));
+      const many = Array.from(
+        { length: 240 },
+        (_, i) =>
+          policy(`WIDE-${String(i).padStart(3, "0")}`, {
+            region: "epsilon",
+            timezone: i % 2 === 0 ? "UTC" : "America/New_York",
+            coverageStart: "2025-05-01",
+            coverageEnd: "2025-05-10",
+          }),
+      );
       const widePolicies = await runClaims(
         ["policies", "import", writeFile(tmp.path, "wide.jsonl", toJsonLines(many))],
         env,
