@@ -54,5 +54,13 @@ bench-locks: install services ## lock acquire+release vs raw round trips, Redis 
 bench-storage: install services ## 100,000 policy-days: fenced batched writes vs single transactions vs plain upserts -> bench/results/storage.json
 	$(NODE_TS) bench/storage.ts
 
+bench-daily-run: install services ## daily run of POLICIES (100000) via Temporal vs floor and naive, scaling (MAX_LOAD=n waits for a quiet machine) -> bench/results/daily-run.json + .svg
+	$(NODE_TS) bench/daily-run.ts --policies $(or $(POLICIES),100000) $(if $(MAX_LOAD),--max-load $(MAX_LOAD))
+
+bench: bench-calculator bench-storage bench-locks bench-daily-run ## every benchmark, one after the other -> bench/results/
+
+chaos: install services ## full chaos run: 10,000+ policy-days, 3 workers, every fault (SEED=n to replay) -> bench/results/chaos-full-*.json
+	$(NODE_TS) scripts/chaos/run.ts --profile full $(if $(SEED),--seed $(SEED))
+
 clean: ## remove caches (keeps the built Temporal CLI)
 	rm -rf .cache/logs .cache/tmp

@@ -45,7 +45,10 @@ export function fanOutActivities(timeouts: ActivityTimeouts = DEFAULT_TIMEOUTS) 
     },
   });
   const pages = proxyActivities<Pick<Activities, "listPolicyIdsForDate">>({
-    startToCloseTimeout: "2 minutes",
+    // One indexed keyset query (milliseconds) that does not heartbeat: when its worker dies,
+    // only this timeout moves the page to another worker, and the whole run waits meanwhile
+    // (the chaos run saw a killed worker stall a rerun for the full 2 minutes it was).
+    startToCloseTimeout: "30 seconds",
     retry: {
       initialInterval: "1s",
       backoffCoefficient: 2,
