@@ -8,6 +8,7 @@ import path from "node:path";
 import type { RegisterCommand } from "../context.ts";
 import { ExitCode } from "../io.ts";
 import { createLogger } from "../../log.ts";
+import { installPostgresDriverCrashGuard } from "../../store/driver-crash-guard.ts";
 
 interface WorkerOptions {
   migrate: boolean;
@@ -47,6 +48,7 @@ Example:
         write: (line) => ctx.io.stdout.write(line + "\n"),
         secrets: [config.temporal.apiKey],
       }).child({ component: "worker" });
+      installPostgresDriverCrashGuard(log);
       const { runWorker, writeWorkflowBundle } = await import("../../temporal/worker.ts");
       if (options.writeBundle) {
         const file = path.resolve(ctx.io.cwd, options.writeBundle);
