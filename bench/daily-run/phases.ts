@@ -102,6 +102,7 @@ async function measured(
 export async function measureMain(
   stack: Stack,
   group: PolicyGroup,
+  settle: () => Promise<void>,
   step: (message: string) => void,
 ): Promise<MainMeasurement> {
   const [first, second] = group.dates as [string, string];
@@ -116,6 +117,7 @@ export async function measureMain(
   const floorRuns: TimedRun[] = [];
   const runs: TimedRun[] = [];
   for (const [kind, date] of order) {
+    await settle();
     const r = await measured(stack, kind, date);
     (kind === "floor" ? floorRuns : runs).push(r);
     step(
