@@ -7,6 +7,9 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { test } from "../../support/test.ts";
 import { isPostgresDeferredWriteOnClosedSocket } from "../../../src/store/driver-crash-guard.ts";
+import { useDriverCrashGuard } from "../../support/driver-crash-guard.ts";
+
+const guard = useDriverCrashGuard();
 
 /** Runs the driver's own `nextWrite` shape: a function of that name in connection.js. */
 function errorFromDriverFile(): unknown {
@@ -44,4 +47,13 @@ test("leaves every other error alone", () => {
   elsewhere.stack = "TypeError\n    at nextWrite (/x/node_modules/postgres/src/connection.js:1:1)";
   assert.equal(isPostgresDeferredWriteOnClosedSocket(elsewhere), false);
   assert.equal(isPostgresDeferredWriteOnClosedSocket("a string"), false);
+});
+
+test("the test guard absorbs the driver's error thrown from a timer, as it happens for real", async () => {
+  const before = guard.absorbed();
+  setImmediate(() => {
+    throw errorFromDriverFile();
+  });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(guard.absorbed(), before + 1);
 });
