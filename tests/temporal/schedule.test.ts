@@ -95,6 +95,13 @@ describe("the daily schedule", () => {
     assert.equal(second.action, "updated");
     // Paused from here on: the test drives every run itself (trigger, backfill).
     assert.equal((await claims(["schedule", "pause", "--note", "test"])).code, 0);
+    // The pause reaches the schedule asynchronously; `ensure` reads the state it keeps, so wait
+    // until the pause is visible, as it is to an operator's later `ensure`.
+    const deadline = Date.now() + 15_000;
+    while (!(await client.schedule.getHandle(scheduleId).describe()).state.paused) {
+      assert.ok(Date.now() < deadline, "the pause never became visible");
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const again = await claimsJson<EnsureResult>(["schedule", "ensure"]);
     assert.equal(again.action, "updated");
 
