@@ -1,12 +1,16 @@
 /**
- * Runs the node:test suites under Node with one Temporal dev server for the whole run
- * (started here on free ports, its address passed in TEST_TEMPORAL_ADDRESS, stopped at the
- * end so nothing is left running). Usage: node --import tsx scripts/run-tests.ts [dir|file...]
+ * Runs the node:test suites under Node (`node --test`) or under Deno (`deno test`), with one
+ * Temporal dev server for the whole run (started here on free ports, its address passed in
+ * TEST_TEMPORAL_ADDRESS, stopped at the end so nothing is left running). Under Deno the
+ * workers the tests start, in-process or as processes, run on Deno too.
+ * Usage: node --import tsx scripts/run-tests.ts [--runtime node|deno] [dir|file...]
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import process from "node:process";
+import { parseArgs } from "node:util";
+import { denoBinary, nodeBinary, parseRuntime, type Runtime } from "./lib/runtimes.ts";
 import { repoRoot, startTemporalDevServer } from "./lib/temporal-dev-server.ts";
 
 function findTests(target: string): string[] {
@@ -22,7 +26,11 @@ function findTests(target: string): string[] {
   }).sort();
 }
 
-const targets = process.argv.slice(2);
+const { values: flags, positionals: targets } = parseArgs({
+  options: { runtime: { type: "string", default: "node" } },
+  allowPositionals: true,
+});
+const runtime: Runtime = parseRuntime(flags.runtime!, "--runtime");
 const files = (targets.length ? targets : ["tests"]).flatMap(findTests);
 if (files.length === 0) {
   console.error(`no test files under ${targets.join(" ") || "tests"}`);
@@ -34,13 +42,13 @@ const temporal = await startTemporalDevServer({
   logFile: path.join(repoRoot, ".cache", "logs", "temporal-tests.log"),
 });
 console.log(
-  `test run: temporal dev server at ${temporal.address} (pid ${temporal.pid}); ${files.length} files`,
+  `test run (${runtime}): temporal dev server at ${temporal.address} (pid ${temporal.pid}); ` +
+    `${files.length} files`,
 );
 
 const concurrency = process.env["TEST_CONCURRENCY"] ?? "2";
-const child = spawn(
-  process.execPath,
-  [
+const [command, args]: [string, string[]] = runtime === "node"
+  ? [nodeBinary(), [
     "--import",
     "tsx",
     "--test",
@@ -50,7 +58,13 @@ const child = spawn(
     `--test-concurrency=${concurrency}`,
     "--test-reporter=spec",
     ...files,
-  ],
+  ]]
+  // One file after the other: Deno runs a file's tests in one isolate, and every worker
+  // started in-process shares this process's single Temporal runtime.
+  : [denoBinary(), ["test", "-A", "--no-check", "--permit-no-files", ...files]];
+const child = spawn(
+  command,
+  args,
   {
     stdio: "inherit",
     cwd: repoRoot,
@@ -65,7 +79,7 @@ const code: number = await new Promise((resolve) =>
 );
 await temporal.stop();
 console.log(
-  `test run: node suites finished in ${
+  `test run: ${runtime} suites finished in ${
     ((Date.now() - started) / 1000).toFixed(1)
   } s (exit ${code})`,
 );

@@ -2,6 +2,9 @@
  * A worker process: bundles the workflows, runs the activities on this process's connections,
  * serves metrics, and on SIGINT/SIGTERM (the CLI's abort signal) stops polling, lets running
  * activities finish within WORKER_SHUTDOWN_GRACE_MS, then closes everything and returns.
+ * The same code runs on Node.js and on Deno: the SDK's native bridge, its webpack bundler and
+ * its workflow sandbox (worker threads + node:vm) all load in Deno's Node compatibility layer
+ * (tests/temporal runs under both; see the README's Deno section).
  */
 import fs from "node:fs/promises";
 import os from "node:os";
@@ -28,6 +31,8 @@ export const workflowsPath = path.resolve(
 );
 
 export interface WorkerReady {
+  /** The runtime and its version: "node v20.20.2" or "deno 2.9.5". */
+  runtime: string;
   taskQueue: string;
   namespace: string;
   identity: string;
@@ -101,6 +106,12 @@ async function buildResources(options: RunWorkerOptions): Promise<Resources> {
   }
 }
 
+/** What the worker runs on, for its logs: the same code runs on Node.js and on Deno. */
+export function runtimeName(): string {
+  const deno = (globalThis as { Deno?: { version: { deno: string } } }).Deno;
+  return deno ? `deno ${deno.version.deno}` : `node ${process.version}`;
+}
+
 /** Bundles workflows/ into one file for `workflowBundlePath` (run at build time). */
 export async function writeWorkflowBundle(file: string, log?: Logger): Promise<{ bytes: number }> {
   const { bundleWorkflowCode } = await import("@temporalio/worker");
@@ -163,6 +174,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<void> {
       });
     }
     const ready: WorkerReady = {
+      runtime: runtimeName(),
       taskQueue: config.temporal.taskQueue,
       namespace: config.temporal.namespace,
       identity,

@@ -1,7 +1,9 @@
 /**
- * Worker processes for tests: `node --import tsx src/cli/main.ts worker` with the test's own
- * database, Redis database, Temporal server and task queue, each ready once it logs
- * "worker running"; and an in-process worker for tests that inject faults into its deps.
+ * Worker processes for tests: `claims worker` on Node (`node --import tsx src/cli/main.ts
+ * worker`) or on Deno (`deno run -A src/cli/main.ts worker`), by default on the runtime the
+ * test itself runs on, with the test's own database, Redis database, Temporal server and task
+ * queue, each ready once it logs "worker running"; and an in-process worker (on the test's
+ * runtime) for tests that inject faults into its deps.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
@@ -9,6 +11,12 @@ import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import {
+  currentRuntime,
+  parseRuntime,
+  type Runtime,
+  scriptCommand,
+} from "../../scripts/lib/runtimes.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const READY_TIMEOUT_MS = 90_000;
@@ -16,6 +24,8 @@ const READY_TIMEOUT_MS = 90_000;
 export interface WorkerProcess {
   readonly pid: number;
   readonly name: string;
+  /** The runtime the worker runs on. */
+  readonly runtime: Runtime;
   /** stdout and stderr so far (JSON log lines). */
   output(): string;
   /** Parsed JSON log lines so far. */
@@ -37,6 +47,31 @@ export interface SpawnWorkerOptions {
   env: Record<string, string>;
   /** A prebuilt workflow bundle (`prebuiltWorkflowBundle()`): skips bundling at start. */
   workflowBundle?: string;
+  /**
+   * The worker's runtime: TEST_WORKER_RUNTIME (node|deno) when set, else the runtime this
+   * process runs on (`make test-deno` thus tests Deno workers).
+   */
+  runtime?: Runtime;
+}
+
+/** The runtime of spawned workers when a test does not choose one. */
+export function defaultWorkerRuntime(): Runtime {
+  const chosen = process.env["TEST_WORKER_RUNTIME"];
+  return chosen ? parseRuntime(chosen, "TEST_WORKER_RUNTIME") : currentRuntime;
+}
+
+/**
+ * Sends `signal` to the child by pid. Not `child.kill()`: Deno's node:child_process (2.9.5)
+ * then reports the exit as that signal even when the child handled it and exited 0, so a
+ * cleanly drained worker would look killed.
+ */
+function signalChild(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  try {
+    process.kill(child.pid, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error; // already gone
+  }
 }
 
 let bundle: Promise<string> | undefined;
@@ -58,16 +93,15 @@ export function prebuiltWorkflowBundle(): Promise<string> {
 
 export async function spawnWorker(options: SpawnWorkerOptions): Promise<WorkerProcess> {
   const name = options.name ?? "worker";
+  const runtime = options.runtime ?? defaultWorkerRuntime();
+  const command = scriptCommand(runtime, "src/cli/main.ts", [
+    "worker",
+    "--no-migrate",
+    ...(options.workflowBundle ? ["--workflow-bundle", options.workflowBundle] : []),
+  ]);
   const child: ChildProcess = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      "src/cli/main.ts",
-      "worker",
-      "--no-migrate",
-      ...(options.workflowBundle ? ["--workflow-bundle", options.workflowBundle] : []),
-    ],
+    command.command,
+    command.args,
     {
       cwd: repoRoot,
       env: { ...process.env, METRICS_PORT: "0", LOG_LEVEL: "info", ...options.env },
@@ -92,21 +126,22 @@ export async function spawnWorker(options: SpawnWorkerOptions): Promise<WorkerPr
   const handle: WorkerProcess = {
     pid: child.pid ?? -1,
     name,
+    runtime,
     output: () => text,
     logs,
     exited,
     metricsPort: null,
     killed: false,
     async stop(timeoutMs = 30_000) {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+      signalChild(child, "SIGTERM");
+      const timer = setTimeout(() => signalChild(child, "SIGKILL"), timeoutMs);
       const result = await exited;
       clearTimeout(timer);
       return result;
     },
     async kill() {
       handle.killed = true;
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      signalChild(child, "SIGKILL");
       await exited;
     },
   };
@@ -114,6 +149,12 @@ export async function spawnWorker(options: SpawnWorkerOptions): Promise<WorkerPr
   for (;;) {
     const ready = logs().find((l) => l["msg"] === "worker running");
     if (ready) {
+      // The worker names its runtime: a Deno worker that silently ran on Node (or the other
+      // way round) would prove nothing.
+      if (!String(ready["runtime"]).startsWith(`${runtime} `)) {
+        signalChild(child, "SIGKILL");
+        throw new Error(`${name} should run on ${runtime}, reports ${String(ready["runtime"])}`);
+      }
       handle.metricsPort = typeof ready["metricsPort"] === "number" ? ready["metricsPort"] : null;
       return handle;
     }
@@ -121,7 +162,7 @@ export async function spawnWorker(options: SpawnWorkerOptions): Promise<WorkerPr
       throw new Error(`${name} exited before it was ready:\n${text}`);
     }
     if (Date.now() > deadline) {
-      child.kill("SIGKILL");
+      signalChild(child, "SIGKILL");
       throw new Error(`${name} not ready after ${READY_TIMEOUT_MS} ms:\n${text}`);
     }
     await new Promise((r) => setTimeout(r, 100));

@@ -2,7 +2,7 @@
  * `claims worker`: a Temporal worker for the claims task queue, until SIGINT/SIGTERM; then it
  * stops polling, lets running activities finish (WORKER_SHUTDOWN_GRACE_MS), closes its
  * connections and exits 0. Logs are JSON lines on stdout; metrics on METRICS_PORT.
- * Node only: the Temporal worker runs on Node.js (the SDK's native bridge).
+ * Runs on Node.js (`npm run claims -- worker`) and on Deno (`deno task worker`).
  */
 import path from "node:path";
 import type { RegisterCommand } from "../context.ts";
@@ -38,8 +38,9 @@ TEMPORAL_API_KEY / TEMPORAL_TLS_* (Temporal Cloud or mTLS), DATABASE_URL, REDIS_
 LOCK_BACKEND, LOCK_TTL_MS, WORKER_MAX_CONCURRENT_ACTIVITIES, WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
 WORKER_SHUTDOWN_GRACE_MS, CLAIMS_CHUNK_SIZE, METRICS_PORT (0 = no metrics endpoint), LOG_LEVEL.
 
-Example:
-  TEMPORAL_ADDRESS=127.0.0.1:7233 METRICS_PORT=9464 npm run claims -- worker`,
+Examples:
+  TEMPORAL_ADDRESS=127.0.0.1:7233 METRICS_PORT=9464 npm run claims -- worker
+  TEMPORAL_ADDRESS=127.0.0.1:7233 METRICS_PORT=9464 deno task worker     (the same worker on Deno)`,
     )
     .action(async (options: WorkerOptions) => {
       const config = ctx.config();
