@@ -13,6 +13,7 @@ import type { FenceProbe } from "./fence-probe.ts";
 import type { InjectedFault } from "./faults.ts";
 import type { HistoryRetries, LogRetries, WorkerCounters, WorkflowCounts } from "./observations.ts";
 import type { ChaosProfile } from "./profiles.ts";
+import type { Runtime } from "../lib/runtimes.ts";
 import type { Incarnation } from "./workers.ts";
 
 export interface Finding {
@@ -28,17 +29,19 @@ export interface ChaosReport {
   finishedAt: string;
   durationMs: number;
   machine: { cpus: number; node: string; loadAverage: number[] };
-  settings: Pick<
-    ChaosProfile,
-    | "workers"
-    | "lockTtlMs"
-    | "heartbeatTimeoutMs"
-    | "batchSize"
-    | "batchConcurrency"
-    | "chunkSize"
-    | "sigstopMs"
-    | "restartDowntimeMs"
-  >;
+  settings:
+    & { workerRuntimes: Runtime[] }
+    & Pick<
+      ChaosProfile,
+      | "workers"
+      | "lockTtlMs"
+      | "heartbeatTimeoutMs"
+      | "batchSize"
+      | "batchConcurrency"
+      | "chunkSize"
+      | "sigstopMs"
+      | "restartDowntimeMs"
+    >;
   workload: {
     policies: number;
     dates: string[];
@@ -67,6 +70,7 @@ export interface ChaosReport {
     incarnations: number;
     unexpectedExits: {
       slot: string;
+      runtime: Runtime;
       pid: number;
       exit: unknown;
       endedAt: string | null;
@@ -106,6 +110,7 @@ export function machine(): ChaosReport["machine"] {
 export function unexpectedExits(incarnations: readonly Incarnation[]) {
   return incarnations.filter((i) => i.cause === "unexpected").map((i) => ({
     slot: i.slot,
+    runtime: i.runtime,
     pid: i.pid,
     exit: i.exit,
     endedAt: i.endedAt,

@@ -1,5 +1,6 @@
 /**
- * The chaos run: `node --import tsx scripts/chaos/run.ts --profile short|full [--seed N]`.
+ * The chaos run: `node --import tsx scripts/chaos/run.ts --profile short|full [--seed N]
+ * [--runtime node|deno|mixed]` (the workers' runtime; mixed alternates Node and Deno).
  *
  *   own Redis + own Temporal dev server + a dedicated database  →  seed (late events held back)
  *   →  3 worker processes  →  daily runs for every date, reruns over overlapping ranges and late
@@ -19,6 +20,7 @@ import { createRandom } from "../../src/seed/random.ts";
 import { connectDatabase } from "../../src/store/connection.ts";
 import { connectClient } from "../../src/temporal/connection.ts";
 import { WorkflowTypes } from "../../src/temporal/shared.ts";
+import { parseRuntime, type Runtime } from "../lib/runtimes.ts";
 import { repoRoot } from "../lib/temporal-dev-server.ts";
 import { runChecks } from "./checks/index.ts";
 import { workflowBundle } from "./bundle.ts";
@@ -51,9 +53,17 @@ import { seedWorkload } from "./workload.ts";
 
 interface Args {
   profile: ChaosProfile;
+  /** The worker slots' runtimes, in turn. */
+  runtimes: Runtime[];
   seed: string;
   reportDir: string;
   keep: boolean;
+}
+
+/** --runtime: node, deno, or mixed (slots alternate Node and Deno, Node first). */
+function runtimesOf(value: string): Runtime[] {
+  if (value === "mixed") return ["node", "deno"];
+  return [parseRuntime(value, "--runtime (node, deno or mixed)")];
 }
 
 function parseCommandLine(argv: string[]): Args {
@@ -61,6 +71,7 @@ function parseCommandLine(argv: string[]): Args {
     args: argv,
     options: {
       profile: { type: "string", default: "short" },
+      runtime: { type: "string", default: "node" },
       seed: { type: "string" },
       "report-dir": { type: "string", default: path.join(repoRoot, "bench", "results") },
       keep: { type: "boolean", default: false },
@@ -73,6 +84,7 @@ function parseCommandLine(argv: string[]): Args {
   }
   return {
     profile: profileOf(values.profile!),
+    runtimes: runtimesOf(values.runtime!),
     seed,
     reportDir: path.resolve(values["report-dir"]!),
     keep: values.keep!,
@@ -117,7 +129,11 @@ async function main(): Promise<number> {
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const runDir = ensureDir(path.join(repoRoot, ".cache", "chaos", `${profile.name}-${stamp}`));
   const timeline = new Timeline({ file: path.join(runDir, "timeline.log") });
-  timeline.log(`chaos ${profile.name}, seed ${seed}, logs in ${path.relative(repoRoot, runDir)}`);
+  timeline.log(
+    `chaos ${profile.name}, seed ${seed}, workers on ${args.runtimes.join("/")}, logs in ${
+      path.relative(repoRoot, runDir)
+    }`,
+  );
 
   const report: ChaosReport = {
     profile: profile.name,
@@ -129,6 +145,10 @@ async function main(): Promise<number> {
     machine: machine(),
     settings: {
       workers: profile.workers,
+      workerRuntimes: Array.from(
+        { length: profile.workers },
+        (_, i) => args.runtimes[i % args.runtimes.length]!,
+      ),
       lockTtlMs: profile.lockTtlMs,
       heartbeatTimeoutMs: profile.heartbeatTimeoutMs,
       batchSize: profile.batchSize,
@@ -239,6 +259,7 @@ async function main(): Promise<number> {
 
     pool = new WorkerPool({
       count: profile.workers,
+      runtimes: args.runtimes,
       env,
       workflowBundle: bundle.file,
       logDir: runDir,

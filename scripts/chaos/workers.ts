@@ -1,6 +1,7 @@
 /**
- * The worker processes of the run: `node --import tsx src/cli/main.ts worker` per slot, each
- * incarnation logging to its own file, restarted whenever it ends (SIGKILL by the fault
+ * The worker processes of the run: `claims worker` per slot, on Node (`node --import tsx
+ * src/cli/main.ts worker`) or on Deno (`deno run -A src/cli/main.ts worker`) as the slot's
+ * runtime says (a mixed fleet alternates them), each incarnation logging to its own file, restarted whenever it ends (SIGKILL by the fault
  * scheduler, or an exit nobody asked for, which is recorded). A scraper reads each live
  * worker's counters every second: a SIGKILLed worker loses its in-memory counters, so the last
  * scrape before its death is what the report can count.
@@ -10,11 +11,25 @@ import fs from "node:fs";
 import path from "node:path";
 import process from "node:process";
 import { freePort } from "../lib/free-port.ts";
+import { type Runtime, scriptCommand } from "../lib/runtimes.ts";
 import { repoRoot } from "../lib/temporal-dev-server.ts";
 import { type CounterSnapshot, parseCounters, scrape } from "./metrics.ts";
 import { sleep, type Timeline } from "./timeline.ts";
 
 const READY_TIMEOUT_MS = 120_000;
+
+/**
+ * Signals a worker by pid, like the test harness (tests/support/workers.ts): should the driver
+ * run on Deno, its child.kill() would make a handled SIGTERM look like a kill.
+ */
+function signal(child: ChildProcess, name: NodeJS.Signals): void {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  try {
+    process.kill(child.pid, name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+  }
+}
 
 /**
  * killed/stopped: the harness did it; unexpected: a running worker exited on its own;
@@ -24,6 +39,7 @@ export type EndCause = "killed" | "stopped" | "unexpected" | "failed-start";
 
 export interface Incarnation {
   slot: string;
+  runtime: Runtime;
   pid: number;
   logFile: string;
   metricsPort: number;
@@ -40,6 +56,7 @@ export interface Incarnation {
 
 interface Slot {
   name: string;
+  runtime: Runtime;
   child: ChildProcess | undefined;
   current: Incarnation | undefined;
   /** Resolves when the current incarnation's process has exited. */
@@ -50,6 +67,8 @@ interface Slot {
 
 export interface WorkerPoolOptions {
   count: number;
+  /** The slots' runtimes, in turn: ["node", "deno"] makes slots 1 and 3 Node, slot 2 Deno. */
+  runtimes: readonly Runtime[];
   env: Record<string, string>;
   workflowBundle: string;
   logDir: string;
@@ -67,6 +86,7 @@ export class WorkerPool {
     this.#options = options;
     this.#slots = Array.from({ length: options.count }, (_, i) => ({
       name: `worker-${i + 1}`,
+      runtime: options.runtimes[i % options.runtimes.length]!,
       child: undefined,
       current: undefined,
       exited: Promise.resolve(),
@@ -96,7 +116,7 @@ export class WorkerPool {
     const victim = slot.current;
     if (!victim || victim.endedAt !== null) throw new Error(`${slotName} is not running`);
     slot.ending = "killed";
-    slot.child?.kill("SIGKILL");
+    if (slot.child) signal(slot.child, "SIGKILL");
     await slot.exited;
     const next = await this.#respawn(slot);
     return { killed: victim, next };
@@ -127,8 +147,8 @@ export class WorkerPool {
       if (!child || slot.current?.endedAt) return;
       if (slot.current?.frozen) this.thaw(slot.name);
       slot.ending = "stopped";
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+      signal(child, "SIGTERM");
+      const timer = setTimeout(() => signal(child, "SIGKILL"), timeoutMs);
       await slot.exited;
       clearTimeout(timer);
     }));
@@ -146,7 +166,7 @@ export class WorkerPool {
       if (!slot.child || slot.current?.endedAt) return;
       slot.ending = "killed";
       if (slot.current?.frozen) this.thaw(slot.name);
-      slot.child.kill("SIGKILL");
+      signal(slot.child, "SIGKILL");
       await slot.exited;
     }));
     await this.#scraper;
@@ -184,17 +204,15 @@ export class WorkerPool {
     const logFile = path.join(this.#options.logDir, `${slot.name}.${n}.log`);
     const metricsPort = await freePort();
     const fd = fs.openSync(logFile, "a");
+    const command = scriptCommand(slot.runtime, "src/cli/main.ts", [
+      "worker",
+      "--no-migrate",
+      "--workflow-bundle",
+      this.#options.workflowBundle,
+    ]);
     const child = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        "src/cli/main.ts",
-        "worker",
-        "--no-migrate",
-        "--workflow-bundle",
-        this.#options.workflowBundle,
-      ],
+      command.command,
+      command.args,
       {
         cwd: repoRoot,
         env: { ...process.env, ...this.#options.env, METRICS_PORT: String(metricsPort) },
@@ -204,6 +222,7 @@ export class WorkerPool {
     fs.closeSync(fd);
     const incarnation: Incarnation = {
       slot: slot.name,
+      runtime: slot.runtime,
       pid: child.pid ?? -1,
       logFile,
       metricsPort,
@@ -259,7 +278,7 @@ export class WorkerPool {
         );
       }
       if (Date.now() > deadline) {
-        child.kill("SIGKILL");
+        signal(child, "SIGKILL");
         throw new Error(`${incarnation.slot} not ready after ${READY_TIMEOUT_MS} ms`);
       }
       await sleep(200);

@@ -1,6 +1,7 @@
 /**
- * The short chaos run inside `make test` (Node only): 3 worker processes compute a small book
- * through the daily runs, overlapping reruns and a late import while 2 workers are SIGKILLed,
+ * The short chaos run inside `make test`: 3 worker processes, a mixed fleet (2 on Node, 1 on
+ * Deno; the driver runs on Node), compute a small book through the daily runs, overlapping
+ * reruns and a late import while 2 workers are SIGKILLed,
  * the run's own Redis is restarted, the workers' PostgreSQL backends are terminated and one
  * worker is SIGSTOPped past its lock TTL. The run checks the final state itself (exit 0 only
  * when every check passed); this test also reads the report and, independently, the kept
@@ -32,6 +33,8 @@ function runChaos(reportDir: string): Promise<{ code: number | null; output: str
         "short",
         "--seed",
         SEED,
+        "--runtime",
+        "mixed",
         "--report-dir",
         reportDir,
         "--keep",
@@ -67,6 +70,7 @@ describe("chaos, short profile", () => {
     try {
       assert.equal(code, 0, `the chaos run failed after ${seconds.toFixed(0)} s:\n${output}`);
       assert.equal(report.verdict, "pass");
+      assert.deepEqual(report.settings.workerRuntimes, ["node", "deno", "node"]);
       assert.deepEqual(
         report.checks.map((c) => [c.name, c.ok]),
         [
