@@ -20,8 +20,14 @@
  * Databases (created + migrated with runMigrations) and the Redis database are dropped/flushed
  * at the end. Worker memory: VmRSS polled during the main runs and VmHWM, from /proc.
  *
+ * Runtimes (issue 14): the worker above runs on Node. `--runtime deno` (or `node,deno`) also
+ * measures a Deno worker process in the same run, on the same stack: after Node's main runs,
+ * the same main measurement on two fresh dates of the same book, with its own warm-up date and
+ * floor runs and the same checks (daily-run/runtimes.ts); naive and scaling stay on Node. The
+ * result's `runtimes` section puts the two side by side.
+ *
  *   node --import tsx bench/daily-run.ts [--policies N] [--naive N] [--seed S] [--out FILE]
- *     [--chart FILE] [--max-load L]
+ *     [--chart FILE] [--max-load L] [--runtime node|deno|node,deno]
  *
  * Worker settings come from the environment (see TUNING_VARS in daily-run/stack.ts) and are
  * recorded in the result. `make bench-daily-run POLICIES=N`. Not part of the tests.
@@ -31,20 +37,20 @@ import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { addTotals, emptyTotals } from "../src/calc/totals.ts";
 import { describeMachine } from "./lib/machine.ts";
 import { kbToMb, readProcMemory } from "./lib/proc-stats.ts";
-import { benchGroups, REGIONS, STORM_REGIONS } from "./daily-run/data.ts";
+import { benchGroups, MAIN_RUNS, REGIONS, STORM_REGIONS, workerDates } from "./daily-run/data.ts";
 import { floorSettingsOf } from "./daily-run/floor.ts";
+import { measureMain, measureNaive, measureScaling } from "./daily-run/phases.ts";
 import {
-  measureMain,
-  measureNaive,
-  measureScaling,
-  rate,
-  type TimedRun,
-} from "./daily-run/phases.ts";
+  measureOnRuntime,
+  parseRuntimes,
+  type RuntimeMeasurement,
+  runtimesSection,
+} from "./daily-run/runtimes.ts";
 import { scalingChart, scalingVerdict } from "./daily-run/scaling.ts";
 import { type Stack, startStack, TUNING_VARS } from "./daily-run/stack.ts";
+import { aggregate, cpuPer1000, round2 } from "./daily-run/summary.ts";
 import { runDailyRun } from "./daily-run/temporal-runs.ts";
 
 const { values: flags } = parseArgs({
@@ -55,6 +61,7 @@ const { values: flags } = parseArgs({
     out: { type: "string", default: path.join("bench", "results", "daily-run.json") },
     chart: { type: "string", default: path.join("bench", "results", "daily-run-scaling.svg") },
     "max-load": { type: "string" },
+    runtime: { type: "string", default: "node" },
   },
 });
 
@@ -72,13 +79,15 @@ const SEED = flags.seed;
 const MAX_LOAD = flags["max-load"] === undefined
   ? null
   : positiveNumber("max-load", flags["max-load"], false);
+/** The worker runtimes measured, Node first (the only one when --runtime is node). */
+const RUNTIMES_MEASURED = parseRuntimes(flags.runtime);
+/** The book, with dates of their own for the main runs of every runtime measured. */
+const GROUPS = benchGroups(POLICIES, NAIVE, RUNTIMES_MEASURED.length);
 /** Start requests of the naive design in flight at once (what `events import` uses too). */
 const NAIVE_START_CONCURRENCY = 16;
 const TARGET_RATIO_TO_FLOOR = 0.5;
 const TARGET_SPEEDUP_OVER_NAIVE = 50;
 
-const round2 = (n: number) => Math.round(n * 100) / 100;
-const sumOf = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
 const load = () => os.loadavg().map(round2);
 const t0 = performance.now();
 
@@ -104,33 +113,8 @@ async function waitForLowLoad(max: number): Promise<void> {
 /** Before each measured block: wait for a low load when --max-load asks for it. */
 const settle = () => (MAX_LOAD === null ? Promise.resolve() : waitForLowLoad(MAX_LOAD));
 
-/** Sums of a set of runs: their policy-days per second taken together, CPU ms per 1,000. */
-function aggregate(runs: readonly TimedRun[], policiesPerRun: number) {
-  const ms = runs.reduce((s, r) => s + r.ms, 0);
-  const policyDays = policiesPerRun * runs.length;
-  const cpu: Record<string, number> = {};
-  for (const r of runs) {
-    for (const [name, used] of Object.entries(r.cpuMs)) cpu[name] = (cpu[name] ?? 0) + used;
-  }
-  return {
-    policyDaysPerSecond: rate(policyDays, ms),
-    cpuMsPer1000PolicyDays: Object.fromEntries(
-      Object.entries(cpu).map(([name, used]) => [name, round2((used / policyDays) * 1000)]),
-    ),
-    runs: runs.map((r) => ({
-      date: r.date,
-      durationMs: Math.round(r.ms),
-      policyDaysPerSecond: rate(policiesPerRun, r.ms),
-      load1AtStart: r.load1,
-      cpuMs: r.cpuMs,
-      ...(r.continuedAsNew === undefined ? {} : { continuedAsNew: r.continuedAsNew }),
-    })),
-    totals: runs.reduce((t, r) => addTotals(t, r.totals), emptyTotals()),
-  };
-}
-
 async function measure(stack: Stack): Promise<{ result: object; chart: string }> {
-  const groups = benchGroups(POLICIES, NAIVE);
+  const groups = GROUPS;
   try {
     const { config } = stack;
     const floorSettings = floorSettingsOf(config);
@@ -140,25 +124,44 @@ async function measure(stack: Stack): Promise<{ result: object; chart: string }>
         `${config.worker.maxConcurrentActivities}, pool ${config.databasePoolMax}`,
     );
     step("warm-up on both (JIT, prepared statements, caches)");
-    const warmupDate = groups.warmup.dates[0]!;
+    const warmupDate = workerDates(groups.warmup, 0, 1).dates[0]!;
     await stack.guard(runDailyRun(stack.client, config, warmupDate));
     await stack.floor.run(warmupDate);
 
     step(`main: ${POLICIES} policy-days, floor and daily run, ABBA over two dates`);
     const loadBeforeMain = load();
-    const main = await measureMain(stack, groups.main, settle, step);
+    const main = await measureMain(
+      stack,
+      workerDates(groups.main, 0, MAIN_RUNS),
+      settle,
+      step,
+    );
     const loadAfterMain = load();
     const floor = aggregate(main.floorRuns, POLICIES);
     const run = aggregate(main.runs, POLICIES);
     const ratioToFloor = round2(run.policyDaysPerSecond / floor.policyDaysPerSecond);
     // The same comparison in CPU (all processes measured, Redis aside): what a policy-day
     // costs the machine, which the other suites sharing it disturb far less than wall time.
-    const cpuOf = (x: typeof run) => sumOf(Object.values(x.cpuMsPer1000PolicyDays));
-    const cpuRatioToFloor = round2(cpuOf(floor) / cpuOf(run));
+    const cpuRatioToFloor = round2(cpuPer1000(floor) / cpuPer1000(run));
     step(
       `  daily run ${run.policyDaysPerSecond}/s, floor ${floor.policyDaysPerSecond}/s: ` +
         `${ratioToFloor}x; worker peak RSS ${main.memory.vmHwmAfterMb} MB`,
     );
+
+    // Every other runtime: its own worker process on the same stack, measured like Node's.
+    const others: RuntimeMeasurement[] = [];
+    for (const [index, runtime] of RUNTIMES_MEASURED.entries()) {
+      if (runtime === "node") continue;
+      step(`${runtime}: the main measurement again, on a ${runtime} worker process`);
+      const other = await measureOnRuntime(stack, runtime, index, groups, settle, step);
+      const figures = aggregate(other.main.runs, POLICIES);
+      step(
+        `  ${runtime} daily run ${figures.policyDaysPerSecond}/s (node ` +
+          `${run.policyDaysPerSecond}/s); worker peak RSS ${other.main.memory.vmHwmAfterMb} MB`,
+      );
+      others.push(other);
+    }
+    const loadAfterRuntimes = load();
 
     step(`naive: one policy-day workflow each for ${NAIVE} policies`);
     await settle();
@@ -213,6 +216,7 @@ async function measure(stack: Stack): Promise<{ result: object; chart: string }>
         claimRows: main.states.map((s) => s.claims),
         sameClaimsAsFloor: true,
       },
+      runtimes: runtimesSection(POLICIES, { worker: stack.worker, main }, others),
       worker: {
         command: "node --import tsx src/cli/main.ts worker --no-migrate --workflow-bundle FILE",
         settings: {
@@ -282,6 +286,7 @@ async function measure(stack: Stack): Promise<{ result: object; chart: string }>
         atStart: loadAtStart,
         beforeMain: loadBeforeMain,
         afterMain: loadAfterMain,
+        ...(others.length > 0 ? { afterRuntimes: loadAfterRuntimes } : {}),
         beforeScaling: loadBeforeScaling,
         atEnd: load(),
         maxLoad: MAX_LOAD,
@@ -307,9 +312,9 @@ const loadAtStart = load();
 async function main(): Promise<void> {
   step(
     `bench/daily-run: ${POLICIES} policies, naive sample ${NAIVE}, ${STORM_REGIONS} of ` +
-      `${REGIONS} regions stormy a day`,
+      `${REGIONS} regions stormy a day; worker runtimes ${RUNTIMES_MEASURED.join(", ")}`,
   );
-  const stack = await startStack(Object.values(benchGroups(POLICIES, NAIVE)), SEED, step);
+  const stack = await startStack(Object.values(GROUPS), SEED, step);
   const { result, chart } = await measure(stack);
   // Only a run that also stopped cleanly (the worker drained and exited 0) writes results.
   await stack.close();

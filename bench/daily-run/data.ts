@@ -53,12 +53,27 @@ const dates = (first: string, count: number) => datesInRange(first, addDays(firs
 /**
  * The groups for a main book of `policies`: the policies curve at policies/100, /10 and the
  * main run; the days curve with policies/10; warm-up and the naive sample of `naive` policies.
+ *
+ * `workers` is how many worker runtimes the main measurement compares (1: Node alone). Each
+ * further one gets dates of its own after Node's: one warm-up date and MAIN_RUNS main dates
+ * (see workerDates), so that every worker computes every policy-day it is timed on from
+ * scratch, on the same book. With one worker the groups are exactly those of a Node-only run.
  */
-export function benchGroups(policies: number, naive: number): BenchGroups {
+export function benchGroups(policies: number, naive: number, workers = 1): BenchGroups {
   const dayCount = ONE_DAY_REPEATS + DAY_RUNS.reduce((a, b) => a + b, 0);
   return {
-    warmup: { prefix: "w", size: Math.min(2_000, policies), year: 2024, dates: ["2024-06-15"] },
-    main: { prefix: "m", size: policies, year: 2025, dates: dates("2025-06-15", MAIN_RUNS) },
+    warmup: {
+      prefix: "w",
+      size: Math.min(2_000, policies),
+      year: 2024,
+      dates: dates("2024-06-15", workers),
+    },
+    main: {
+      prefix: "m",
+      size: policies,
+      year: 2025,
+      dates: dates("2025-06-15", MAIN_RUNS * workers),
+    },
     small: {
       prefix: "s",
       size: Math.max(1, Math.round(policies / 100)),
@@ -73,6 +88,18 @@ export function benchGroups(policies: number, naive: number): BenchGroups {
     },
     naive: { prefix: "n", size: naive, year: 2028, dates: ["2028-06-15"] },
   };
+}
+
+/**
+ * The part of `group`'s dates that worker number `index` (0: the Node worker) runs on:
+ * `perWorker` consecutive dates, those of worker 0 first (so Node's dates never change).
+ */
+export function workerDates(group: PolicyGroup, index: number, perWorker: number): PolicyGroup {
+  const mine = group.dates.slice(index * perWorker, (index + 1) * perWorker);
+  if (mine.length !== perWorker) {
+    throw new Error(`group ${group.prefix} has no ${perWorker} dates for worker ${index}`);
+  }
+  return { ...group, dates: mine };
 }
 
 export function regionNames(): string[] {

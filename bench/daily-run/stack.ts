@@ -1,8 +1,10 @@
 /**
  * Everything a run of the benchmark starts, and stops again whatever happened: two databases
  * (the worker's and the floor's, same book), a leased Redis database, a Temporal dev server
- * (in-memory SQLite, WAL pragmas, free port), a worker process with a prebuilt workflow
- * bundle, a Temporal client and the floor's connections.
+ * (in-memory SQLite, WAL pragmas, free port), a Node worker process with a prebuilt workflow
+ * bundle, a Temporal client and the floor's connections. A worker on another runtime joins
+ * the same stack for its own measurement (runtimes.ts): hence the bundle and guardAgainstExit
+ * are shared.
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -43,6 +45,8 @@ export interface Stack {
   config: Config;
   /** The worker's environment (beyond the inherited one). */
   env: Record<string, string>;
+  /** The prebuilt workflow bundle every worker of the run loads. */
+  workflowBundle: string;
   /** `work`, or a rejection naming the exit should the worker die before it settles. */
   guard<T>(work: Promise<T>): Promise<T>;
   /**
@@ -50,6 +54,25 @@ export interface Stack {
    * failed, a worker that did not exit cleanly on SIGTERM included.
    */
   close(): Promise<void>;
+}
+
+/**
+ * `guard` for one worker: a worker that dies would leave a daily run waiting forever, so the
+ * work fails instead, naming the exit and the worker's last output.
+ */
+export function guardAgainstExit(worker: WorkerProcess): <T>(work: Promise<T>) => Promise<T> {
+  const died = new Promise<never>((_, reject) => {
+    void worker.exited.then(({ code, signal }) =>
+      reject(
+        new Error(
+          `the ${worker.runtime} worker exited (${code ?? signal}):\n` +
+            worker.output().slice(-4000),
+        ),
+      )
+    );
+  });
+  died.catch(() => undefined); // its stop at the end is no failure
+  return <T>(work: Promise<T>) => Promise.race([work, died]);
 }
 
 export async function startStack(
@@ -112,7 +135,14 @@ export async function startStack(
     const config = loadConfig(env);
 
     step("worker process: node --import tsx src/cli/main.ts worker");
-    const worker = await spawnWorker({ name: "bench-worker", env, workflowBundle: bundle });
+    // Node explicitly: spawnWorker's default follows TEST_WORKER_RUNTIME, which the main
+    // measurement must not pick up from the environment.
+    const worker = await spawnWorker({
+      name: "bench-worker",
+      env,
+      workflowBundle: bundle,
+      runtime: "node",
+    });
     cleanups.push({
       name: `worker ${worker.pid}`,
       run: async () => {
@@ -122,16 +152,7 @@ export async function startStack(
         }
       },
     });
-    // A worker that dies would leave a daily run waiting forever: fail the measurement instead.
-    const died = new Promise<never>((_, reject) => {
-      void worker.exited.then(({ code, signal }) =>
-        reject(
-          new Error(`the worker exited (${code ?? signal}):\n${worker.output().slice(-4000)}`),
-        )
-      );
-    });
-    died.catch(() => undefined); // its stop at the end is no failure
-    const guard = <T>(work: Promise<T>) => Promise.race([work, died]);
+    const guard = guardAgainstExit(worker);
     const handle = await connectClient(config);
     cleanups.push({ name: "temporal client", run: () => handle.close() });
     const floor = createFloorRunner(config, floorDb.url, floorSettingsOf(config));
@@ -145,6 +166,7 @@ export async function startStack(
       floor,
       config,
       env,
+      workflowBundle: bundle,
       guard,
       close,
     };
