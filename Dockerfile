@@ -1,5 +1,18 @@
 # The claims worker image (used by compose.yaml). TypeScript runs through tsx, exactly as on a
-# developer machine, so the image holds the same code paths that the tests exercise.
+# developer machine, so the image holds the same code paths that the tests exercise. The same
+# image also runs the worker on Deno (`deno run -A src/cli/main.ts worker`, compose profile
+# "deno"): the deno binary comes from the npm package pinned in package-lock.json, the one the
+# tests run the Deno worker with.
+
+# The deno binary for this platform, placed by the npm package's own installer (its
+# install_api picks the @deno/<platform> package that npm ci brought).
+FROM node:20-bookworm-slim AS deno
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund \
+ && cp "$(node -p "require('deno/install_api.cjs').runInstall()")" /usr/local/bin/deno \
+ && /usr/local/bin/deno --version
+
 FROM node:20-bookworm-slim
 
 ENV NODE_ENV=production \
@@ -12,12 +25,16 @@ COPY package.json package-lock.json ./
 # Dependencies only (no deno, drizzle-kit or test tools); no install scripts are needed.
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 
-COPY tsconfig.json ./
+COPY --from=deno /usr/local/bin/deno /usr/local/bin/deno
+COPY tsconfig.json deno.json ./
 COPY src ./src
 COPY workflows ./workflows
 COPY activities ./activities
 COPY drizzle ./drizzle
 
+# Deno keeps its module cache here (the image's user owns it).
+ENV DENO_DIR=/app/.deno
+RUN mkdir -p /app/.deno && chown node:node /app/.deno
 USER node
 EXPOSE 9464
 ENTRYPOINT ["node", "--import", "tsx", "src/cli/main.ts"]
