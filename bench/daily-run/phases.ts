@@ -1,9 +1,10 @@
 /**
  * The measurements, each checked against the database before its number counts.
  *
- *   main     the floor and the daily run on the same dates of identical copies of the book,
- *            ordered floor, run, run, floor (ABBA) over two dates so that a drift of the shared
- *            machine's load hits both alike; worker memory polled throughout; CPU by process;
+ *   main     the raw floor, the core floor and the daily run on the same dates of identical
+ *            copies of the book, ordered raw, core, run, run, core, raw over two dates (ABBA
+ *            with three sides) so that a drift of the shared machine's load hits all alike;
+ *            worker memory polled throughout; CPU by process;
  *   naive    one policy-day workflow per policy of the sample;
  *   scaling  one-day runs of 1% and 10% of the book (median of repeats), then 7 and 30 dates
  *            of the 10% book, each date its own daily run, one after the other.
@@ -12,7 +13,7 @@ import os from "node:os";
 import type { Totals } from "../../src/calc/totals.ts";
 import { connectSql, type Sql } from "../../src/store/connection.ts";
 import { kbToMb, readProcMemory, sampleRss } from "../lib/proc-stats.ts";
-import { type DateState, dateState, expectComplete } from "./checks.ts";
+import { type DateState, dateState, expectComplete, expectSameState } from "./checks.ts";
 import { type CpuUse, startCpuProbe } from "./cpu.ts";
 import {
   type BenchGroups,
@@ -50,9 +51,12 @@ export interface TimedRun {
 }
 
 export interface MainMeasurement {
-  floorRuns: TimedRun[];
+  rawFloorRuns: TimedRun[];
+  coreFloorRuns: TimedRun[];
   runs: TimedRun[];
+  /** The daily run's stored state per date (the floors' equal it, or the measurement fails). */
   states: DateState[];
+  rawFloorStates: DateState[];
   memory: {
     rssBeforeMb: number;
     peakRssPolledMb: number;
@@ -61,27 +65,29 @@ export interface MainMeasurement {
   };
 }
 
-async function measured(
-  stack: Stack,
-  kind: "floor" | "run",
-  date: string,
-): Promise<TimedRun> {
-  const db = kind === "floor" ? stack.floorDb : stack.e2e;
+type Kind = "raw" | "core" | "run";
+
+const LABELS: Record<Kind, string> = {
+  raw: "raw floor ",
+  core: "core floor",
+  run: "daily run ",
+};
+
+async function measured(stack: Stack, kind: Kind, date: string): Promise<TimedRun> {
+  const db = kind === "raw" ? stack.rawFloorDb : kind === "core" ? stack.coreFloorDb : stack.e2e;
   await checkpoint(db.url);
   const load1 = load()[0]!;
+  const postgres = { url: db.url, database: db.name };
   const probe = await startCpuProbe(
-    kind === "floor"
-      ? { pids: {}, self: "bench (floor)", postgres: { url: db.url, database: db.name } }
-      : {
-        pids: { worker: stack.worker.pid, temporal: stack.temporal.pid },
-        postgres: { url: db.url, database: db.name },
-      },
+    kind === "run"
+      ? { pids: { worker: stack.worker.pid, temporal: stack.temporal.pid }, postgres }
+      : { pids: {}, self: `bench (${kind} floor)`, postgres },
   );
   let ms: number;
   let totals: Totals;
   let continuedAsNew: number | undefined;
-  if (kind === "floor") {
-    ({ ms, totals } = await stack.floor.run(date));
+  if (kind !== "run") {
+    ({ ms, totals } = await (kind === "raw" ? stack.rawFloor : stack.coreFloor).run(date));
   } else {
     const run = await stack.guard(runDailyRun(stack.client, stack.config, date));
     ({ ms } = run);
@@ -99,6 +105,19 @@ async function measured(
   };
 }
 
+/**
+ * One date's stored state on one side, checked complete: every policy-day in the ledger with
+ * a positive fencing token, the day's claims under their day's token.
+ */
+async function checkedState(what: string, url: string, date: string, size: number, run: TimedRun) {
+  const state = await withSql(url, (sql) => dateState(sql, date));
+  expectComplete(`${what} ${date}`, state, size, run.totals);
+  if (state.fenceMismatches > 0) {
+    throw new Error(`${what} ${date}: ${state.fenceMismatches} ledger or claim fencing tokens off`);
+  }
+  return state;
+}
+
 export async function measureMain(
   stack: Stack,
   group: PolicyGroup,
@@ -108,53 +127,56 @@ export async function measureMain(
   const [first, second] = group.dates as [string, string];
   const before = readProcMemory(stack.worker.pid);
   const sampler = sampleRss(stack.worker.pid);
-  const order: ["floor" | "run", string][] = [
-    ["floor", first],
+  const order: [Kind, string][] = [
+    ["raw", first],
+    ["core", first],
     ["run", first],
     ["run", second],
-    ["floor", second],
+    ["core", second],
+    ["raw", second],
   ];
-  const floorRuns: TimedRun[] = [];
-  const runs: TimedRun[] = [];
+  const runs: Record<Kind, TimedRun[]> = { raw: [], core: [], run: [] };
   for (const [kind, date] of order) {
     await settle();
     const r = await measured(stack, kind, date);
-    (kind === "floor" ? floorRuns : runs).push(r);
+    runs[kind].push(r);
     step(
-      `  ${kind === "floor" ? "floor    " : "daily run"} ${date}: ${rate(group.size, r.ms)} ` +
-        `policy-days/s (${Math.round(r.ms)} ms, load ${r.load1})`,
+      `  ${LABELS[kind]} ${date}: ${rate(group.size, r.ms)} policy-days/s ` +
+        `(${Math.round(r.ms)} ms, load ${r.load1})`,
     );
   }
   const polled = sampler.stop();
   const after = readProcMemory(stack.worker.pid);
   const states: DateState[] = [];
+  const rawFloorStates: DateState[] = [];
   for (const date of [first, second]) {
-    const floorState = await withSql(stack.floorDb.url, (sql) => dateState(sql, date));
-    const runState = await withSql(stack.e2e.url, (sql) => dateState(sql, date));
-    expectComplete(
-      `floor ${date}`,
-      floorState,
+    const of = (kind: Kind) => runs[kind].find((r) => r.date === date)!;
+    const runState = await checkedState("daily run", stack.e2e.url, date, group.size, of("run"));
+    const coreState = await checkedState(
+      "core floor",
+      stack.coreFloorDb.url,
+      date,
       group.size,
-      floorRuns.find((r) => r.date === date)!.totals,
+      of("core"),
     );
-    expectComplete(
-      `daily run ${date}`,
-      runState,
+    const rawState = await checkedState(
+      "raw floor",
+      stack.rawFloorDb.url,
+      date,
       group.size,
-      runs.find((r) => r.date === date)!.totals,
+      of("raw"),
     );
-    if (runState.claimsDigest !== floorState.claimsDigest) {
-      throw new Error(
-        `the daily run and the floor stored different claims for ${date} ` +
-          `(${runState.claims} vs ${floorState.claims} rows)`,
-      );
-    }
+    expectSameState(`the daily run and the core floor on ${date}`, runState, coreState);
+    expectSameState(`the daily run and the raw floor on ${date}`, runState, rawState);
     states.push(runState);
+    rawFloorStates.push(rawState);
   }
   return {
-    floorRuns,
-    runs,
+    rawFloorRuns: runs.raw,
+    coreFloorRuns: runs.core,
+    runs: runs.run,
     states,
+    rawFloorStates,
     memory: {
       rssBeforeMb: kbToMb(before?.rssKb ?? 0),
       peakRssPolledMb: kbToMb(polled.peakRssKb),

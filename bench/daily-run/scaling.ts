@@ -74,7 +74,11 @@ export function scalingVerdict(points: readonly ScalingPoint[]): ScalingVerdict 
 export function scalingChart(
   points: readonly ScalingPoint[],
   verdict: ScalingVerdict,
-  reference: { floorPolicyDaysPerSecond: number; subtitle: string },
+  reference: {
+    coreFloorPolicyDaysPerSecond: number;
+    rawFloorPolicyDaysPerSecond: number;
+    subtitle: string;
+  },
 ): string {
   const curve = (name: ScalingPoint["curve"]) =>
     points.filter((p) => p.curve === name).sort((a, b) => a.policyDays - b.policyDays);
@@ -119,19 +123,20 @@ export function scalingChart(
       color: "#d62728",
       points: byDays.map((p) => ({ x: p.policyDays, y: p.policyDaysPerSecond })),
     },
-    {
-      name: "floor (no Temporal)",
-      color: "#2ca02c",
+    ...([
+      ["core floor (product core, no Temporal)", "#2ca02c", reference.coreFloorPolicyDaysPerSecond],
+      ["raw floor (same work, raw SQL)", "#9467bd", reference.rawFloorPolicyDaysPerSecond],
+    ] as const).map(([name, color, y]) => ({
+      name,
+      color,
       dashed: true,
       markers: false,
-      points: [Math.min(...points.map((p) => p.policyDays)), maxX].map((x) => ({
-        x,
-        y: reference.floorPolicyDaysPerSecond,
-      })),
-    },
+      points: [Math.min(...points.map((p) => p.policyDays)), maxX].map((x) => ({ x, y })),
+    })),
   ];
   const rateMax = Math.max(
-    reference.floorPolicyDaysPerSecond,
+    reference.coreFloorPolicyDaysPerSecond,
+    reference.rawFloorPolicyDaysPerSecond,
     ...points.map((p) => p.policyDaysPerSecond),
   );
   return renderChart({

@@ -1,8 +1,9 @@
 /**
- * Everything a run of the benchmark starts, and stops again whatever happened: two databases
- * (the worker's and the floor's, same book), a leased Redis database, a Temporal dev server
- * (in-memory SQLite, WAL pragmas, free port), a Node worker process with a prebuilt workflow
- * bundle, a Temporal client and the floor's connections. A worker on another runtime joins
+ * Everything a run of the benchmark starts, and stops again whatever happened: three databases
+ * (the worker's, the core floor's and the raw floor's, same book: each computes every measured
+ * policy-day from scratch), a leased Redis database, a Temporal dev server (in-memory SQLite,
+ * WAL pragmas, free port), a Node worker process with a prebuilt workflow bundle, a Temporal
+ * client and the floors' connections. A worker on another runtime joins
  * the same stack for its own measurement (runtimes.ts): hence the bundle and guardAgainstExit
  * are shared.
  */
@@ -22,6 +23,7 @@ import { type LeasedRedisDatabase, leaseRedisDatabase } from "../lib/redis-datab
 import { benchEvents, groupPolicies, type PolicyGroup } from "./data.ts";
 import { createFloorRunner, type FloorRunner, floorSettingsOf } from "./floor.ts";
 import { loadBook } from "./load.ts";
+import { createRawFloorRunner, type RawFloorRunner } from "./raw-floor.ts";
 
 /** The worker settings a run can tune, passed to the worker and to the client alike. */
 export const TUNING_VARS = [
@@ -37,11 +39,13 @@ export const TUNING_VARS = [
 
 export interface Stack {
   e2e: BenchDatabase;
-  floorDb: BenchDatabase;
+  coreFloorDb: BenchDatabase;
+  rawFloorDb: BenchDatabase;
   temporal: DevServer;
   worker: WorkerProcess;
   client: TemporalClientHandle["client"];
-  floor: FloorRunner;
+  coreFloor: FloorRunner;
+  rawFloor: RawFloorRunner;
   config: Config;
   /** The worker's environment (beyond the inherited one). */
   env: Record<string, string>;
@@ -95,18 +99,19 @@ export async function startStack(
     }
   };
   try {
-    step("databases: create + migrate (the worker's and the floor's)");
+    step("databases: create + migrate (the worker's, the core floor's, the raw floor's)");
     const e2e = await createBenchDatabase("daily_run");
     cleanups.push({ name: `database ${e2e.name}`, run: () => e2e.drop() });
-    const floorDb = await createBenchDatabase("daily_run_floor");
-    cleanups.push({ name: `database ${floorDb.name}`, run: () => floorDb.drop() });
+    const coreFloorDb = await createBenchDatabase("daily_run_floor");
+    cleanups.push({ name: `database ${coreFloorDb.name}`, run: () => coreFloorDb.drop() });
+    const rawFloorDb = await createBenchDatabase("daily_run_raw_floor");
+    cleanups.push({ name: `database ${rawFloorDb.name}`, run: () => rawFloorDb.drop() });
     const policies = groups.flatMap((g) => [...groupPolicies(g, seed)]);
     const events = benchEvents(groups, seed);
-    step(`load ${policies.length} policies and ${events.length} events into both`);
-    await Promise.all([
-      loadBook(e2e.url, policies, events),
-      loadBook(floorDb.url, policies, events),
-    ]);
+    step(`load ${policies.length} policies and ${events.length} events into all three`);
+    await Promise.all(
+      [e2e, coreFloorDb, rawFloorDb].map((db) => loadBook(db.url, policies, events)),
+    );
 
     const redis: LeasedRedisDatabase = await leaseRedisDatabase();
     cleanups.push({ name: `redis database ${redis.index}`, run: () => redis.release() });
@@ -155,15 +160,23 @@ export async function startStack(
     const guard = guardAgainstExit(worker);
     const handle = await connectClient(config);
     cleanups.push({ name: "temporal client", run: () => handle.close() });
-    const floor = createFloorRunner(config, floorDb.url, floorSettingsOf(config));
-    cleanups.push({ name: "floor connections", run: () => floor.close() });
+    const coreFloor = createFloorRunner(config, coreFloorDb.url, floorSettingsOf(config));
+    cleanups.push({ name: "core floor connections", run: () => coreFloor.close() });
+    const rawFloor = await createRawFloorRunner({
+      databaseUrl: rawFloorDb.url,
+      redisUrl: redis.url,
+      settings: { lockTtlMs: config.lock.ttlMs },
+    });
+    cleanups.push({ name: "raw floor connections", run: () => rawFloor.close() });
     return {
       e2e,
-      floorDb,
+      coreFloorDb,
+      rawFloorDb,
       temporal,
       worker,
       client: handle.client,
-      floor,
+      coreFloor,
+      rawFloor,
       config,
       env,
       workflowBundle: bundle,
