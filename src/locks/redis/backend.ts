@@ -1,7 +1,9 @@
 /**
  * The default lock backend (SPEC §5): `SET NX PX` + fencing token in one Lua script, release
- * and extension as compare-on-value scripts, batches pipelined (one round trip for the ~500
- * policy-days of a batch activity), and every lease of one TTL kept alive by one timer.
+ * and extension as compare-on-value scripts, and every lease of one TTL kept alive by one
+ * timer. Many keys at once (a chunk of a batch activity) go through the scripts' many-key
+ * forms, KEYS_PER_CALL keys a call, all calls in one pipeline: one round trip, and a few
+ * commands instead of one per key.
  */
 import type { Redis } from "ioredis";
 import {
@@ -51,6 +53,27 @@ export interface RedisLockBackendOptions {
 
 /** The exact lock value: release and extension compare against it. */
 type RedisHandle = string;
+
+/**
+ * Keys per many-key script call: large enough that per-command costs vanish, small enough
+ * that one call holds Redis (single-threaded) for well under a millisecond.
+ */
+const KEYS_PER_CALL = 128;
+
+function pieces<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += KEYS_PER_CALL) out.push(items.slice(i, i + KEYS_PER_CALL));
+  return out;
+}
+
+/** A script reply's array, or the error the pipeline returned for it. */
+function replyOf<T>(result: [Error | null, unknown] | undefined): T[] {
+  if (!result) throw new Error("no reply");
+  const [error, reply] = result;
+  if (error) throw error;
+  if (!Array.isArray(reply)) throw new Error(`unexpected reply ${JSON.stringify(reply)}`);
+  return reply as T[];
+}
 
 export class RedisLockBackend implements LockBackend {
   readonly name = "redis" as const;
@@ -244,7 +267,10 @@ export class RedisLockBackend implements LockBackend {
     return new ManagedLeaseGroup(leases, this.#driver);
   }
 
-  /** One pipeline (one round trip) for the whole batch. */
+  /**
+   * One round trip for the whole batch: one many-key call per KEYS_PER_CALL keys, pipelined.
+   * Replies: "<token> <acquiredAt>" or null per key, like ACQUIRE's.
+   */
   async #acquireReplies(
     keys: readonly string[],
     holderJson: string,
@@ -252,26 +278,39 @@ export class RedisLockBackend implements LockBackend {
   ): Promise<AcquireReply[]> {
     if (keys.length === 0) return [];
     const fenceTtlMs = fenceTtlFor(ttlMs);
+    const parts = pieces(keys);
     const pipeline = this.#lock.pipeline();
-    for (const key of keys) {
-      pipeline.claimsLockAcquire(key, fenceKeyOf(key), holderJson, ttlMs, fenceTtlMs);
+    for (const part of parts) {
+      const pairs = part.flatMap((key) => [key, fenceKeyOf(key)]);
+      pipeline.claimsLockAcquireMany(pairs.length, ...pairs, holderJson, ttlMs, fenceTtlMs);
     }
     const results = (await pipeline.exec()) ?? [];
-    const failure = results.find(([error]) => error)?.[0];
-    const replies = keys.map((_, i) => (results[i]?.[1] ?? null) as AcquireReply);
-    if (failure || results.length !== keys.length) {
-      // Part of the batch failed: give back what was taken (compare-on-value, so only ours)
-      // rather than leave it locked until the TTL, then report the failure.
-      const undo = this.#lock.pipeline();
-      let taken = 0;
+    const replies: AcquireReply[] = [];
+    let failure: unknown;
+    parts.forEach((part, p) => {
+      try {
+        const [acquiredAt, ...tokens] = replyOf<string | null>(results[p]);
+        for (let i = 0; i < part.length; i++) {
+          const token = tokens[i];
+          replies.push(token ? `${token} ${acquiredAt}` : null);
+        }
+      } catch (error) {
+        failure ??= error;
+        for (let i = 0; i < part.length; i++) replies.push(null);
+      }
+    });
+    if (failure !== undefined) {
+      // Part of the batch failed: give back what the other calls took (compare-on-value, so
+      // only ours) rather than leave it locked until the TTL, then report the failure. Keys a
+      // failed call took before its error (a key of the wrong type) expire with their TTL.
+      const taken: { key: string; value: string }[] = [];
       replies.forEach((reply, i) => {
         if (!reply) return;
         const [token = "", acquiredAt = ""] = reply.split(" ");
-        undo.claimsLockRelease(keys[i]!, lockValue(holderJson, token, acquiredAt));
-        taken++;
+        taken.push({ key: keys[i]!, value: lockValue(holderJson, token, acquiredAt) });
       });
-      if (taken > 0) await undo.exec().catch(() => undefined);
-      throw failure ?? new Error(`${results.length} replies for ${keys.length} keys`);
+      if (taken.length > 0) await this.#releaseValues(taken).catch(() => undefined);
+      throw failure;
     }
     return replies;
   }
@@ -299,14 +338,26 @@ export class RedisLockBackend implements LockBackend {
       );
       return [reply === 1];
     }
+    const parts = pieces(leases);
     const pipeline = this.#lock.pipeline();
-    for (const lease of leases) {
-      pipeline.claimsLockExtend(lease.key, fenceKeyOf(lease.key), lease.handle, ttlMs, fenceTtlMs);
+    for (const part of parts) {
+      const pairs = part.flatMap((lease) => [lease.key, fenceKeyOf(lease.key)]);
+      pipeline.claimsLockExtendMany(
+        pairs.length,
+        ...pairs,
+        ttlMs,
+        fenceTtlMs,
+        ...part.map((lease) => lease.handle),
+      );
     }
-    const replies = (await pipeline.exec()) ?? [];
-    return leases.map((_, i) => {
-      const [error, reply] = replies[i] ?? [new Error("no reply"), null];
-      return error ? error : reply === 1;
+    const results = (await pipeline.exec()) ?? [];
+    return parts.flatMap((part, p): ExtendOutcome[] => {
+      try {
+        const replies = replyOf<number>(results[p]);
+        return part.map((_, i) => replies[i] === 1);
+      } catch (error) {
+        return part.map(() => error as Error);
+      }
     });
   }
 
@@ -326,15 +377,25 @@ export class RedisLockBackend implements LockBackend {
     }
   }
 
-  /** One pipeline for a batch. */
-  async #releaseMany(leases: readonly ManagedLease<RedisHandle>[]): Promise<boolean[]> {
+  /** One round trip for a batch (many-key calls, pipelined). */
+  #releaseMany(leases: readonly ManagedLease<RedisHandle>[]): Promise<boolean[]> {
+    return this.#releaseValues(leases.map((lease) => ({ key: lease.key, value: lease.handle })));
+  }
+
+  async #releaseValues(locks: readonly { key: string; value: string }[]): Promise<boolean[]> {
+    const parts = pieces(locks);
     const pipeline = this.#lock.pipeline();
-    for (const lease of leases) pipeline.claimsLockRelease(lease.key, lease.handle);
-    const replies = (await pipeline.exec()) ?? [];
-    return leases.map((_, i) => {
-      const [error, reply] = replies[i] ?? [new Error("no reply"), null];
-      if (error) throw error;
-      return reply === 1;
+    for (const part of parts) {
+      pipeline.claimsLockReleaseMany(
+        part.length,
+        ...part.map((l) => l.key),
+        ...part.map((l) => l.value),
+      );
+    }
+    const results = (await pipeline.exec()) ?? [];
+    return parts.flatMap((part, p) => {
+      const replies = replyOf<number>(results[p]);
+      return part.map((_, i) => replies[i] === 1);
     });
   }
 }
