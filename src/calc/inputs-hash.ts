@@ -2,6 +2,10 @@
  * The inputs hash of a policy-day (stored in the ledger): sha256 over the canonical JSON of
  * the policy and of that day's events sorted by id. Equal hashes mean the computation saw the
  * same inputs, whatever order storage returned them in. node:crypto runs on Node and Deno.
+ *
+ * A daily run hashes every policy-day, most of them a policy and no event: the policy's text is
+ * written out field by field (policyJson), byte for byte what canonicalJson gives for it, and
+ * only a value of another shape goes through the generic walk.
  */
 import { createHash } from "node:crypto";
 import { compareIds } from "../domain/calculate.ts";
@@ -9,6 +13,42 @@ import type { Policy, RiskEvent } from "../domain/schemas.ts";
 import { canonicalJson } from "./canonical-json.ts";
 
 export function inputsHash(policy: Policy, dayEvents: readonly RiskEvent[]): string {
-  const events = [...dayEvents].sort((a, b) => compareIds(a.id, b.id));
-  return createHash("sha256").update(canonicalJson({ policy, events }), "utf8").digest("hex");
+  const events = dayEvents.length < 2
+    ? dayEvents
+    : [...dayEvents].sort((a, b) => compareIds(a.id, b.id));
+  // canonicalJson({ policy, events }): its two keys in code-unit order.
+  const text = `{"events":${events.length === 0 ? "[]" : canonicalJson(events)},"policy":${
+    policyJson(policy)
+  }}`;
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+const POLICY_KEYS = 10;
+const TIER_KEYS = 3;
+const str = JSON.stringify;
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value);
+}
+
+/** canonicalJson(policy), written out for the exact shape of a Policy. */
+export function policyJson(p: Policy): string {
+  const tiers = p.tierPayoutsBps;
+  if (
+    Object.keys(p).length !== POLICY_KEYS || typeof tiers !== "object" || tiers === null ||
+    Object.keys(tiers).length !== TIER_KEYS || !isFiniteNumber(tiers.tier1) ||
+    !isFiniteNumber(tiers.tier2) || !isFiniteNumber(tiers.tier3) ||
+    typeof p.coverageEnd !== "string" || typeof p.coverageStart !== "string" ||
+    typeof p.currency !== "string" || typeof p.id !== "string" ||
+    typeof p.payoutMode !== "string" || !isFiniteNumber(p.periodCapBps) ||
+    typeof p.region !== "string" || !isFiniteNumber(p.sumInsured) ||
+    typeof p.timezone !== "string"
+  ) {
+    return canonicalJson(p);
+  }
+  return `{"coverageEnd":${str(p.coverageEnd)},"coverageStart":${str(p.coverageStart)},` +
+    `"currency":${str(p.currency)},"id":${str(p.id)},"payoutMode":${str(p.payoutMode)},` +
+    `"periodCapBps":${str(p.periodCapBps)},"region":${str(p.region)},` +
+    `"sumInsured":${str(p.sumInsured)},"tierPayoutsBps":{"tier1":${str(tiers.tier1)},` +
+    `"tier2":${str(tiers.tier2)},"tier3":${str(tiers.tier3)}},"timezone":${str(p.timezone)}}`;
 }

@@ -4,6 +4,7 @@
  * line and the Prometheus text. Tables for edge cases, fast-check for the laws.
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { canonicalJson } from "../../src/calc/canonical-json.ts";
 import { inputsHash } from "../../src/calc/inputs-hash.ts";
@@ -16,6 +17,7 @@ import {
   totalsOf,
 } from "../../src/calc/totals.ts";
 import { loadConfig } from "../../src/config.ts";
+import { compareIds } from "../../src/domain/calculate.ts";
 import type { Policy, RiskEvent } from "../../src/domain/schemas.ts";
 import { MetricsRegistry } from "../../src/metrics/registry.ts";
 import { renderProgressLine } from "../../src/temporal/progress.ts";
@@ -59,6 +61,70 @@ test("canonical JSON sorts keys at every level and drops undefined members", () 
   assert.equal(canonicalJson(12n), "12");
   assert.throws(() => canonicalJson({ x: Number.NaN }), /no JSON form/);
   assert.throws(() => canonicalJson({ f: () => 1 }), /function/);
+});
+
+test("canonical JSON: the same text as its definition, for any JSON value", () => {
+  // The definition, written for clarity (the implementation is written for speed): stored
+  // ledger hashes were made from exactly this text, so the two must never differ.
+  const reference = (value: unknown): string => {
+    if (value === null || typeof value !== "object") return JSON.stringify(value);
+    if (Array.isArray(value)) return `[${value.map(reference).join(",")}]`;
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${reference(v)}`).join(",")}}`;
+  };
+  fc.assert(
+    fc.property(fc.jsonValue(), (value) => {
+      assert.equal(canonicalJson(value), reference(value));
+    }),
+    { seed: 20251202, numRuns: 1000 },
+  );
+  // Integer-like keys: JavaScript lists them first, canonical order does not.
+  assert.equal(canonicalJson({ "0": false, "": null, b: [] }), '{"":null,"0":false,"b":[]}');
+});
+
+test("inputs hash: sha256 of the canonical JSON of the policy and its sorted events, any shape", () => {
+  // Its definition; the implementation writes a policy's text out field by field.
+  const definition = (p: unknown, events: readonly RiskEvent[]) =>
+    createHash("sha256").update(
+      canonicalJson({ policy: p, events: [...events].sort((a, b) => compareIds(a.id, b.id)) }),
+      "utf8",
+    ).digest("hex");
+  const text = fc.string({ unit: "binary", maxLength: 12 });
+  const amount = fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }));
+  const policies = fc.record({
+    id: text,
+    region: text,
+    currency: text,
+    sumInsured: amount,
+    timezone: text,
+    coverageStart: text,
+    coverageEnd: text,
+    payoutMode: text,
+    tierPayoutsBps: fc.record({ tier1: amount, tier2: amount, tier3: amount }),
+    periodCapBps: amount,
+  });
+  // Other shapes too: a member missing, undefined or extra, tiers of another shape.
+  const shapes = fc.oneof(
+    policies,
+    policies.chain((p) =>
+      fc.oneof(
+        fc.constant({ ...p, extra: "x" }),
+        fc.constant({ ...p, region: undefined }),
+        fc.constant({ ...p, tierPayoutsBps: { ...p.tierPayoutsBps, tier4: 1 } }),
+        fc.constant(Object.fromEntries(Object.entries(p).slice(1))),
+      )
+    ),
+  );
+  const dayEvents = fc.uniqueArray(fc.constantFrom("E1", "E2", "E10", "e1", "E3"), {
+    maxLength: 4,
+  }).map((ids) => ids.map((id) => event(id)));
+  fc.assert(
+    fc.property(shapes, dayEvents, (p, events) => {
+      assert.equal(inputsHash(p as Policy, events), definition(p, events));
+    }),
+    { seed: 20251202, numRuns: 1000 },
+  );
 });
 
 test("inputs hash: independent of event order and key order, sensitive to any content", () => {
