@@ -55,6 +55,16 @@ export function denoBinary(): string {
 }
 
 /**
+ * Extra runtime flags for the processes started here, from CLAIMS_NODE_FLAGS / CLAIMS_DENO_FLAGS
+ * (space-separated): how a benchmark's worker gets profiled (`CLAIMS_NODE_FLAGS="--cpu-prof
+ * --cpu-prof-dir=/tmp/prof"`), since Node refuses --cpu-prof in NODE_OPTIONS.
+ */
+function extraFlags(runtime: Runtime): string[] {
+  const value = process.env[runtime === "node" ? "CLAIMS_NODE_FLAGS" : "CLAIMS_DENO_FLAGS"];
+  return value ? value.split(" ").filter(Boolean) : [];
+}
+
+/**
  * The command that runs a TypeScript entry point of this repository (a path relative to the
  * repository root, e.g. src/cli/main.ts) with `args` on `runtime`.
  */
@@ -63,7 +73,8 @@ export function scriptCommand(
   script: string,
   args: readonly string[] = [],
 ): { command: string; args: string[] } {
+  const flags = extraFlags(runtime);
   return runtime === "node"
-    ? { command: nodeBinary(), args: ["--import", "tsx", script, ...args] }
-    : { command: denoBinary(), args: ["run", "-A", script, ...args] };
+    ? { command: nodeBinary(), args: [...flags, "--import", "tsx", script, ...args] }
+    : { command: denoBinary(), args: ["run", "-A", ...flags, script, ...args] };
 }

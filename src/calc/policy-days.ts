@@ -6,6 +6,7 @@
  *   sorted ids --chunks--> tryAcquireGroup (pipelined) --> load policies + local-day events
  *     --> calculateDayCandidates + inputs hash --> writePolicyDays (one transaction a chunk)
  *     --> release (always)                      contended ids --> later rounds, with backoff
+ *   (chunk n+1 is prepared, up to its writes, while chunk n writes)
  *
  * Why chunks: one transaction per chunk bounds both the lock hold time and what a retry must
  * redo; a checkpoint after each chunk lets a retried activity resume after the last one.
@@ -16,7 +17,7 @@ import { ClaimsError, ErrorCodes } from "../errors.ts";
 import { holderId } from "../locks/holder.ts";
 import type { PolicyDaysDeps } from "./deps.ts";
 import { itemProblem, itemTotals, type PolicyDayItem } from "./policy-day-items.ts";
-import { runChunk } from "./run-chunk.ts";
+import { abandonChunk, finishChunk, prepareChunk } from "./run-chunk.ts";
 import {
   addTotals,
   appendProblems,
@@ -174,14 +175,37 @@ export async function calculatePolicyDays(
   for (;;) {
     const list = state.roundIds ?? policyIds;
     const lastRound = state.round >= retries;
-    while (state.done < list.length) {
-      const chunk = list.slice(state.done, state.done + chunkSize);
-      const results = await runChunk(deps, date, chunk, options.writtenBy, holder, options.signal);
-      const contended = results.filter((r) => r.status === "contended");
-      finish(lastRound ? results : results.filter((r) => r.status !== "contended"));
-      (lastRound ? state.contended : state.deferred).push(...contended.map((r) => r.policyId));
-      state.done += chunk.length;
-      await options.onProgress?.(structuredClone(state));
+    const prepare = (start: number) =>
+      prepareChunk(
+        deps,
+        date,
+        list.slice(start, start + chunkSize),
+        options.writtenBy,
+        holder,
+        options.signal,
+      );
+    let pending = state.done < list.length ? prepare(state.done) : null;
+    while (pending) {
+      const current = await pending;
+      // Two chunks in flight: the next one takes its locks, reads and computes while this
+      // one's transaction waits on PostgreSQL (a chunk's write was half its time). Chunks
+      // still finish in order, so the checkpoint stays a prefix of the list.
+      const nextStart = state.done + current.ids.length;
+      const following = nextStart < list.length ? prepare(nextStart) : null;
+      following?.catch(() => undefined); // reported when awaited, or dropped with this chunk
+      try {
+        const results = await finishChunk(deps, current, options.signal);
+        const contended = results.filter((r) => r.status === "contended");
+        finish(lastRound ? results : results.filter((r) => r.status !== "contended"));
+        (lastRound ? state.contended : state.deferred).push(...contended.map((r) => r.policyId));
+        state.done = nextStart;
+        await options.onProgress?.(structuredClone(state));
+      } catch (error) {
+        // Give the prepared chunk's locks back now rather than at their TTL.
+        if (following) await following.then(abandonChunk, () => undefined);
+        throw error;
+      }
+      pending = following;
     }
     if (lastRound || state.deferred.length === 0) break;
     const pause = Math.min(MAX_BACKOFF_MS, backoffMs * 2 ** state.round);

@@ -1,13 +1,14 @@
 /**
- * One chunk of a calculation: take the chunk's locks in one acquisition, load, compute, write
- * in one transaction under the leases' fencing tokens, release. Why check the leases right
+ * One chunk of a calculation: take the chunk's locks in one acquisition, load, compute
+ * (prepareChunk), write in one transaction under the leases' fencing tokens, release
+ * (finishChunk). Why check the leases right
  * before writing: a lease lost meanwhile (it expired while the event loop was blocked, say)
  * means another holder may be computing the same day; writing anyway would only be refused by
  * the fence, so the day goes back to the contended rounds instead.
  */
 import { calculateDayCandidates } from "../domain/calculate.ts";
 import { ErrorCodes, hasCode } from "../errors.ts";
-import type { Lease } from "../locks/contract.ts";
+import type { Lease, LeaseGroup } from "../locks/contract.ts";
 import { claimCalcLockKey } from "../locks/keys.ts";
 import type { PolicyDayOutcome, PolicyDayWrite } from "../store/policy-day-types.ts";
 import type { PolicyDaysDeps } from "./deps.ts";
@@ -20,17 +21,32 @@ import {
 } from "./policy-day-items.ts";
 
 /**
- * One chunk: locks, load, compute, one write, release. Contended and lease-lost days come back
- * as `contended`; a storage or lock-service error is thrown (after releasing) for a retry.
+ * A chunk with its locks held and its writes computed, not yet written: what `prepareChunk`
+ * hands to `finishChunk`. Holding one lets the caller prepare the next chunk (Redis, reads,
+ * CPU) while this one's transaction waits on PostgreSQL.
  */
-export async function runChunk(
+export interface PreparedChunk {
+  date: string;
+  ids: readonly string[];
+  keyOf: Map<string, string>;
+  group: LeaseGroup;
+  /** Items already decided (contended, missing, out of coverage, failed to compute). */
+  items: Map<string, PolicyDayItem>;
+  writes: PolicyDayWrite[];
+}
+
+/**
+ * Locks, load, compute. A storage or lock-service error is thrown (with every lock of the
+ * chunk released first); from a returned chunk, `finishChunk` or `abandonChunk` must follow.
+ */
+export async function prepareChunk(
   deps: PolicyDaysDeps,
   date: string,
   ids: readonly string[],
   writtenBy: string,
   holder: string,
   signal: AbortSignal | undefined,
-): Promise<PolicyDayItem[]> {
+): Promise<PreparedChunk> {
   signal?.throwIfAborted();
   const keyOf = new Map(ids.map((id) => [id, claimCalcLockKey(id, date)]));
   // One acquisition call: pipelined on Redis, and one refresh timer for all its leases.
@@ -104,9 +120,35 @@ export async function runChunk(
         }
       }
     }
+    return { date, ids, keyOf, group, items, writes };
+  } catch (error) {
+    await group.releaseAll().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Gives a prepared chunk's locks back without writing (the batch failed or was cancelled). */
+export async function abandonChunk(chunk: PreparedChunk): Promise<void> {
+  await chunk.group.releaseAll().catch(() => undefined);
+}
+
+/**
+ * One write for the prepared chunk under its leases' fencing tokens, then release. Contended
+ * and lease-lost days come back as `contended`; a storage error is thrown (after releasing).
+ */
+export async function finishChunk(
+  deps: PolicyDaysDeps,
+  chunk: PreparedChunk,
+  signal: AbortSignal | undefined,
+): Promise<PolicyDayItem[]> {
+  const { date, ids, keyOf, group, items, writes } = chunk;
+  try {
     signal?.throwIfAborted();
+    // The group's signal fires when any of its leases is lost: only then is it worth asking
+    // each lease (a lease's own signal is made on first read).
+    const anyLost = group.signal.aborted;
     const live = writes.filter((w) => {
-      if (!lease(w.policyId)!.signal.aborted) return true;
+      if (!anyLost || !group.leases.get(keyOf.get(w.policyId)!)!.signal.aborted) return true;
       items.set(
         w.policyId,
         withProblem(

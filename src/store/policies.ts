@@ -5,7 +5,7 @@ import { asc, sql } from "drizzle-orm";
 import { ClaimsError, ErrorCodes } from "../errors.ts";
 import type { Policy } from "../domain/schemas.ts";
 import type { Executor } from "./connection.ts";
-import { policies, rowToPolicy } from "./schema/policies.ts";
+import { policies, policyFields, rowToPolicy } from "./schema/policies.ts";
 import { chunks } from "./chunks.ts";
 import { type UnnestColumn, unnestColumn as col, unnestSelectFor } from "./unnest.ts";
 import { storageError } from "./storage-errors.ts";
@@ -124,7 +124,9 @@ export async function loadPolicies(
   if (ids.length === 0) return out;
   try {
     for (const chunk of chunks([...new Set(ids)], 5000)) {
-      const rows = await db.select().from(policies).where(inTextList(policies.id, chunk))
+      const rows = await db.select(policyFields).from(policies).where(
+        inTextList(policies.id, chunk),
+      )
         .orderBy(asc(policies.id));
       for (const row of rows) out.set(row.id, rowToPolicy(row));
     }

@@ -86,11 +86,19 @@ export async function loadPolicyDays(
   requireDate(claimDate, "claimDate");
   const found = await loadPolicies(db, policyIds);
   const batch: PolicyDayBatch = { claimDate, days: [], missing: [], outOfCoverage: [] };
+  // One date, a few dozen zones for hundreds of policies: each zone's day bounds once.
+  const windows = new Map<string, PolicyDayInputs["window"]>();
   for (const id of new Set(policyIds)) {
     const policy = found.get(id);
     if (!policy) batch.missing.push(id);
     else if (!covers(policy, claimDate)) batch.outOfCoverage.push(id);
-    else batch.days.push(dayOf(policy, claimDate));
+    else {
+      let window = windows.get(policy.timezone);
+      if (!window) {
+        windows.set(policy.timezone, window = localDayBounds(claimDate, policy.timezone));
+      }
+      batch.days.push({ policy, claimDate, events: [], window });
+    }
   }
   batch.days.sort((a, b) => (a.policy.id < b.policy.id ? -1 : a.policy.id > b.policy.id ? 1 : 0));
   await attachEvents(db, batch.days);

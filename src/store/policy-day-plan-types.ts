@@ -35,7 +35,11 @@ export interface LedgerContent {
 export interface StoredState {
   /** The locked policies (every write's policy must be here: checkTargets). */
   policies: ReadonlyMap<string, Policy>;
-  /** Every stored claim of those policies, by policy id. */
+  /**
+   * Every stored claim, by policy id, of each policy a write may change (one with candidates,
+   * or with a stored claim on a written day); the others, whose writes change no claim, may be
+   * absent.
+   */
   claims: ReadonlyMap<string, readonly ClaimContent[]>;
   /** The stored ledger rows of the written days (absent: never computed), by dayKey. */
   ledger: ReadonlyMap<string, LedgerContent>;

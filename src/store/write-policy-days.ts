@@ -3,7 +3,8 @@
  * transaction that
  *   1. locks the policies' rows in id order (`SELECT … FOR UPDATE`): every writer of a policy
  *      is serialised, and sorted locking means overlapping batches never deadlock;
- *   2. reads, under those locks, the policies' stored claims and the written days' ledger rows;
+ *   2. reads, under those locks, the stored claims of the policies whose claims a write may
+ *      change (see loadClaimsForWrites) and the written days' ledger rows;
  *   3. plans every write in memory (policy-day-plan.ts): fence check against the ledger,
  *      re-allocation of the period cap, claim/audit/ledger changes;
  *   4. applies the plan with one multi-row statement per kind of change.
@@ -14,7 +15,7 @@ import { asc, sql } from "drizzle-orm";
 import { CALCULATOR_VERSION } from "../domain/version.ts";
 import { ClaimsError, ErrorCodes } from "../errors.ts";
 import type { Db, Executor } from "./connection.ts";
-import { loadClaimsOfPolicies } from "./claims.ts";
+import { loadClaimsForWrites } from "./claims.ts";
 import { loadLedgerEntries } from "./ledger.ts";
 import type { PolicyDayOutcome, PolicyDayWrite } from "./policy-day-types.ts";
 import { planPolicyDayWrites } from "./policy-day-plan.ts";
@@ -26,7 +27,7 @@ import {
   updateLedgerTotals,
   upsertClaims,
 } from "./policy-day-statements.ts";
-import { policies, rowToPolicy } from "./schema/policies.ts";
+import { policies, policyFields, rowToPolicy } from "./schema/policies.ts";
 import { storageError } from "./storage-errors.ts";
 import { inTextList } from "./unnest.ts";
 import { checkTargets, validatePolicyDayWrites } from "./validate-policy-day-writes.ts";
@@ -89,7 +90,7 @@ export async function writePolicyDays(
         // it only after the others have been sent): start it now, so the lock waits under it.
         tx.execute(transactionSettings(lockTimeoutMs)).then((r) => r),
         lockPolicies(tx, policyIds),
-        loadClaimsOfPolicies(tx, policyIds),
+        loadClaimsForWrites(tx, writes),
         loadLedgerEntries(tx, writes),
       ]);
       checkTargets(locked, writes);
@@ -164,7 +165,7 @@ function throwIfLeaseLost(signal: AbortSignal | undefined, count: number): void 
  * statement for any number of ids: it is sent synchronously, before the reads queued behind it.
  */
 async function lockPolicies(tx: Executor, ids: readonly string[]): Promise<Map<string, Policy>> {
-  const rows = await tx.select().from(policies).where(inTextList(policies.id, ids))
+  const rows = await tx.select(policyFields).from(policies).where(inTextList(policies.id, ids))
     .orderBy(asc(policies.id)).for("update").prepare("policies_lock").execute();
   return new Map(rows.map((row) => [row.id, rowToPolicy(row)]));
 }

@@ -55,7 +55,26 @@ export function policyToRow(p: Policy): NewPolicyRow {
   };
 }
 
-export function rowToPolicy(r: Pick<PolicyRow, keyof NewPolicyRow & keyof PolicyRow>): Policy {
+/**
+ * The columns a Policy is made of (no timestamps): what the calculation paths select, since
+ * every selected timestamp costs a Date per row in the hot loop of a daily run.
+ */
+export const policyFields = {
+  id: policies.id,
+  region: policies.region,
+  currency: policies.currency,
+  sumInsured: policies.sumInsured,
+  timezone: policies.timezone,
+  coverageStart: policies.coverageStart,
+  coverageEnd: policies.coverageEnd,
+  payoutMode: policies.payoutMode,
+  tier1Bps: policies.tier1Bps,
+  tier2Bps: policies.tier2Bps,
+  tier3Bps: policies.tier3Bps,
+  periodCapBps: policies.periodCapBps,
+};
+
+export function rowToPolicy(r: Omit<PolicyRow, "createdAt" | "updatedAt">): Policy {
   return {
     id: r.id,
     region: r.region,
