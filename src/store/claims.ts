@@ -128,6 +128,12 @@ export async function loadClaimsOfPolicies(
  * skips it): reading its policy's whole period anyway made every daily write cost more as
  * claims accumulated over the coverage year (bench/daily-run.ts measured +25% worker CPU per
  * policy-day after 60 days). One prepared statement, issued synchronously on call.
+ *
+ * Its shape keeps PostgreSQL on the natural-key index whatever the table's size: each write's
+ * probe is a LATERAL … LIMIT 1 (an OR'ed EXISTS may become a hashed subplan over the whole
+ * table), and the claims are fetched by `policy_id = any(array(…))`. The first form of this
+ * query scanned every claim once per chunk: PostgreSQL's CPU per daily run grew with each day
+ * computed before (tests/integration/store/claims-for-writes-plan.test.ts keeps it indexed).
  */
 export async function loadClaimsForWrites(
   db: Executor,
@@ -135,16 +141,8 @@ export async function loadClaimsForWrites(
 ): Promise<Map<string, StoredClaim[]>> {
   const out = new Map<string, StoredClaim[]>();
   try {
-    const ids = unnestColumn.id("id", writes.map((w) => w.policyId));
-    const days = unnestColumn.date("day", writes.map((w) => w.claimDate));
-    const all = unnestColumn.bool("all", writes.map((w) => w.candidates.length > 0));
-    const needed = sql`select distinct ${unnestRef(ids)} as id from ${
-      unnestFrom([ids, days, all])
-    } where ${unnestRef(all)} or exists (select 1 from ${claims} as d where d.policy_id = ${
-      unnestRef(ids)
-    } and d.claim_date = ${unnestRef(days)})`;
     const rows = await db.select(claimFields).from(claims)
-      .innerJoin(sql`(${needed}) as p`, sql`${claims.policyId} = p.id`)
+      .where(claimsForWritesFilter(writes))
       .orderBy(...canonicalOrder).prepare("claims_for_writes").execute();
     for (const row of rows) {
       let list = out.get(row.policyId);
@@ -155,4 +153,20 @@ export async function loadClaimsForWrites(
     throw storageError(`loading the claims of ${writes.length} policy-day writes`, error);
   }
   return out;
+}
+
+/** The WHERE clause of loadClaimsForWrites (exported for its plan test). */
+export function claimsForWritesFilter(
+  writes: readonly { policyId: string; claimDate: string; candidates: readonly unknown[] }[],
+): SQL {
+  const ids = unnestColumn.id("id", writes.map((w) => w.policyId));
+  const days = unnestColumn.date("day", writes.map((w) => w.claimDate));
+  const all = unnestColumn.bool("all", writes.map((w) => w.candidates.length > 0));
+  return sql`${claims.policyId} = any(array(
+    select distinct ${unnestRef(ids)} from ${unnestFrom([ids, days, all])}
+    left join lateral (
+      select 1 as hit from ${claims} as d
+      where d.policy_id = ${unnestRef(ids)} and d.claim_date = ${unnestRef(days)} limit 1
+    ) as probe on true
+    where ${unnestRef(all)} or probe.hit is not null))`;
 }
