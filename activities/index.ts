@@ -5,7 +5,7 @@
 import { createCalculateBatch } from "./calculate-batch.ts";
 import { createCalculatePolicyDay } from "./calculate-policy-day.ts";
 import type { ActivityDeps } from "./deps.ts";
-import { createListPolicyIds } from "./policies.ts";
+import { createListPolicyIds, createRefreshStatistics } from "./policies.ts";
 
 export type { ActivityConfig, ActivityDeps } from "./deps.ts";
 
@@ -14,6 +14,7 @@ export function createActivities(deps: ActivityDeps) {
     calculatePolicyDay: createCalculatePolicyDay(deps),
     calculatePolicyBatch: createCalculateBatch(deps),
     listPolicyIdsForDate: createListPolicyIds(deps),
+    refreshStatistics: createRefreshStatistics(deps),
   };
 }
 

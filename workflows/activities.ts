@@ -57,8 +57,14 @@ export function fanOutActivities(timeouts: ActivityTimeouts = DEFAULT_TIMEOUTS) 
     },
   });
   // Activity proxies are Proxies: pick their functions, spreading them copies nothing.
+  const maintenance = proxyActivities<Pick<Activities, "refreshStatistics">>({
+    startToCloseTimeout: "5 minutes",
+    // Housekeeping: a few tries, then the run finishes without it (the next run tries again).
+    retry: { initialInterval: "1s", backoffCoefficient: 2, maximumAttempts: 3 },
+  });
   return {
     calculatePolicyBatch: batch.calculatePolicyBatch,
     listPolicyIdsForDate: pages.listPolicyIdsForDate,
+    refreshStatistics: maintenance.refreshStatistics,
   };
 }

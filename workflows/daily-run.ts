@@ -19,7 +19,7 @@ import {
   type DailyRunSummary,
   FailureTypes,
 } from "../src/temporal/shared.ts";
-import { fanOutDate, newDateState } from "./fan-out.ts";
+import { fanOutDate, newDateState, refreshStatisticsAfter } from "./fan-out.ts";
 import { checkFanOutOptions, historyIsLong } from "./limits.ts";
 
 const SCHEDULED_START_TIME = defineSearchAttributeKey("TemporalScheduledStartTime", "DATETIME");
@@ -76,6 +76,7 @@ export async function dailyRunWorkflow(input: DailyRunInput): Promise<DailyRunSu
       carried: { ...carried, state, continuedAsNew: carried.continuedAsNew + 1 },
     });
   }
+  await refreshStatisticsAfter(input);
   return {
     claimDate: carried.claimDate,
     nominalTime: carried.nominalTime,

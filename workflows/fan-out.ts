@@ -7,7 +7,7 @@
  * before it is done" is the smallest state that resumes exactly, with no id done twice on
  * purpose and none skipped.
  */
-import { ActivityFailure, isCancellation, sleep } from "@temporalio/workflow";
+import { ActivityFailure, isCancellation, log, sleep } from "@temporalio/workflow";
 import {
   addTotals,
   appendProblems,
@@ -62,6 +62,20 @@ function failedBatch(claimDate: string, ids: readonly string[], error: unknown):
     })),
     contendedIds: [],
   };
+}
+
+/**
+ * Planner statistics after a date's writes (src/store/statistics.ts). Housekeeping: its
+ * failure (after its few retries) is logged and does not fail the run.
+ */
+export async function refreshStatisticsAfter(options: FanOutOptions): Promise<void> {
+  try {
+    await fanOutActivities(options.timeouts).refreshStatistics();
+  } catch (error) {
+    log.warn("refreshing planner statistics failed; the next run tries again", {
+      error: String(error),
+    });
+  }
 }
 
 export async function fanOutDate(

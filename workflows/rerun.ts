@@ -17,7 +17,7 @@ import {
   rerunProgressQuery,
   type RerunSummary,
 } from "../src/temporal/shared.ts";
-import { fanOutDate, type IdSource, newDateState } from "./fan-out.ts";
+import { fanOutDate, type IdSource, newDateState, refreshStatisticsAfter } from "./fan-out.ts";
 import { checkFanOutOptions, historyIsLong } from "./limits.ts";
 
 /** Per-date totals are kept up to this many dates (a 10-year rerun would carry too much). */
@@ -90,6 +90,7 @@ export async function rerunWorkflow(input: RerunInput): Promise<RerunSummary> {
         carried: { ...carried, continuedAsNew: carried.continuedAsNew + 1 },
       });
     }
+    await refreshStatisticsAfter(input);
     carried.totals = addTotals(carried.totals, carried.state.totals);
     carried.problems = appendProblems(carried.problems, carried.state.problems);
     if (dates <= MAX_DATE_TOTALS) carried.dateTotals[date] = carried.state.totals;

@@ -22,4 +22,10 @@ export interface CalcStore {
   policyIdsCovering(claimDate: string, after: string | null, limit: number): Promise<string[]>;
   /** Those of `policyIds` that do not exist. */
   missingPolicyIds(policyIds: readonly string[]): Promise<string[]>;
+  /**
+   * Brings planner statistics of the tables the calculation grows up to date where they lag
+   * (src/store/statistics.ts); returns the tables analyzed. Optional: stores without planner
+   * statistics have nothing to do.
+   */
+  refreshStatistics?(): Promise<{ analyzed: string[] }>;
 }

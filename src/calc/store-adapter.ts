@@ -3,6 +3,7 @@ import type { Db } from "../store/connection.ts";
 import { listCoveringPolicyIds } from "../store/covering-policies.ts";
 import { loadPolicyDays } from "../store/policy-day-inputs.ts";
 import { loadPolicies } from "../store/policies.ts";
+import { refreshStatistics } from "../store/statistics.ts";
 import { writePolicyDays } from "../store/write-policy-days.ts";
 import type { CalcStore } from "./ports.ts";
 
@@ -12,6 +13,7 @@ export function createCalcStore(db: Db): CalcStore {
     writePolicyDays: (writes, options) => writePolicyDays(db, writes, options),
     policyIdsCovering: (claimDate, after, limit) =>
       listCoveringPolicyIds(db, { date: claimDate, afterId: after, limit }),
+    refreshStatistics: () => refreshStatistics(db),
     async missingPolicyIds(policyIds) {
       const found = await loadPolicies(db, policyIds);
       return [...new Set(policyIds)].filter((id) => !found.has(id));
