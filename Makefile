@@ -10,7 +10,7 @@ NODE_TS := node --import tsx
 DENO_TESTS := $(wildcard tests/smoke tests/unit tests/integration tests/cli tests/badinput tests/temporal)
 
 .PHONY: help install services lint fmt typecheck test test-node test-deno demo bench \
-	bench-calculator bench-storage bench-locks bench-daily-run chaos clean
+	bench-calculator bench-storage bench-locks bench-daily-run bench-daily-run-sweep chaos clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ bench-storage: install services ## 100,000 policy-days: fenced batched writes vs
 
 bench-daily-run: install services ## daily run of POLICIES (100000) via Temporal vs floor and naive, scaling (MAX_LOAD=n waits for a quiet machine; RUNTIME=deno adds a Deno worker's main runs beside Node's) -> bench/results/daily-run.json + .svg
 	$(NODE_TS) bench/daily-run.ts --policies $(or $(POLICIES),100000) $(if $(MAX_LOAD),--max-load $(MAX_LOAD)) $(if $(RUNTIME),--runtime $(RUNTIME))
+
+bench-daily-run-sweep: install services ## chunk size x batch size x batches in flight for the daily run of 100,000 policies -> bench/results/daily-run-sweep.json
+	$(NODE_TS) bench/daily-run-sweep.ts --policies $(or $(POLICIES),100000)
 
 bench: bench-calculator bench-storage bench-locks bench-daily-run ## every benchmark, one after the other -> bench/results/
 
