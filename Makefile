@@ -10,7 +10,8 @@ NODE_TS := node --import tsx
 DENO_TESTS := $(wildcard tests/smoke tests/unit tests/integration tests/cli tests/badinput tests/temporal)
 
 .PHONY: help install services lint fmt typecheck test test-node test-deno demo bench \
-	bench-calculator bench-storage bench-locks bench-daily-run bench-daily-run-sweep chaos clean
+	bench-calculator bench-storage bench-locks bench-daily-run bench-daily-run-sweep \
+	bench-daily-run-million chaos clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -59,6 +60,9 @@ bench-daily-run: install services ## daily run of POLICIES (100000) via Temporal
 
 bench-daily-run-sweep: install services ## chunk size x batch size x batches in flight for the daily run of 100,000 policies -> bench/results/daily-run-sweep.json
 	$(NODE_TS) bench/daily-run-sweep.ts --policies $(or $(POLICIES),100000)
+
+bench-daily-run-million: install services ## one daily run of 1,000,000 policies: time, worker peak RSS, continue-as-new -> bench/results/daily-run-million.json
+	$(NODE_TS) bench/daily-run-million.ts --policies $(or $(POLICIES),1000000)
 
 bench: bench-calculator bench-storage bench-locks bench-daily-run ## every benchmark, one after the other -> bench/results/
 

@@ -31,7 +31,7 @@ export const rate = (count: number, ms: number) => Math.round((count / ms) * 100
 const round2 = (n: number) => Math.round(n * 100) / 100;
 const load = () => os.loadavg().map(round2);
 
-async function withSql<T>(url: string, fn: (sql: Sql) => Promise<T>): Promise<T> {
+export async function withSql<T>(url: string, fn: (sql: Sql) => Promise<T>): Promise<T> {
   const sql = connectSql(url, { max: 1, applicationName: "bench-daily-run-check" });
   try {
     return await fn(sql);
