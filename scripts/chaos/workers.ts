@@ -12,24 +12,12 @@ import path from "node:path";
 import process from "node:process";
 import { freePort } from "../lib/free-port.ts";
 import { type Runtime, scriptCommand } from "../lib/runtimes.ts";
+import { signalChild } from "../lib/signal-child.ts";
 import { repoRoot } from "../lib/temporal-dev-server.ts";
 import { type CounterSnapshot, parseCounters, scrape } from "./metrics.ts";
 import { sleep, type Timeline } from "./timeline.ts";
 
 const READY_TIMEOUT_MS = 120_000;
-
-/**
- * Signals a worker by pid, like the test harness (tests/support/workers.ts): should the driver
- * run on Deno, its child.kill() would make a handled SIGTERM look like a kill.
- */
-function signal(child: ChildProcess, name: NodeJS.Signals): void {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  try {
-    process.kill(child.pid, name);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
-  }
-}
 
 /**
  * killed/stopped: the harness did it; unexpected: a running worker exited on its own;
@@ -116,7 +104,7 @@ export class WorkerPool {
     const victim = slot.current;
     if (!victim || victim.endedAt !== null) throw new Error(`${slotName} is not running`);
     slot.ending = "killed";
-    if (slot.child) signal(slot.child, "SIGKILL");
+    if (slot.child) signalChild(slot.child, "SIGKILL");
     await slot.exited;
     const next = await this.#respawn(slot);
     return { killed: victim, next };
@@ -147,8 +135,8 @@ export class WorkerPool {
       if (!child || slot.current?.endedAt) return;
       if (slot.current?.frozen) this.thaw(slot.name);
       slot.ending = "stopped";
-      signal(child, "SIGTERM");
-      const timer = setTimeout(() => signal(child, "SIGKILL"), timeoutMs);
+      signalChild(child, "SIGTERM");
+      const timer = setTimeout(() => signalChild(child, "SIGKILL"), timeoutMs);
       await slot.exited;
       clearTimeout(timer);
     }));
@@ -166,7 +154,7 @@ export class WorkerPool {
       if (!slot.child || slot.current?.endedAt) return;
       slot.ending = "killed";
       if (slot.current?.frozen) this.thaw(slot.name);
-      signal(slot.child, "SIGKILL");
+      signalChild(slot.child, "SIGKILL");
       await slot.exited;
     }));
     await this.#scraper;
@@ -278,7 +266,7 @@ export class WorkerPool {
         );
       }
       if (Date.now() > deadline) {
-        signal(child, "SIGKILL");
+        signalChild(child, "SIGKILL");
         throw new Error(`${incarnation.slot} not ready after ${READY_TIMEOUT_MS} ms`);
       }
       await sleep(200);

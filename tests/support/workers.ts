@@ -17,6 +17,7 @@ import {
   type Runtime,
   scriptCommand,
 } from "../../scripts/lib/runtimes.ts";
+import { signalChild } from "../../scripts/lib/signal-child.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const READY_TIMEOUT_MS = 90_000;
@@ -58,20 +59,6 @@ export interface SpawnWorkerOptions {
 export function defaultWorkerRuntime(): Runtime {
   const chosen = process.env["TEST_WORKER_RUNTIME"];
   return chosen ? parseRuntime(chosen, "TEST_WORKER_RUNTIME") : currentRuntime;
-}
-
-/**
- * Sends `signal` to the child by pid. Not `child.kill()`: Deno's node:child_process (2.9.5)
- * then reports the exit as that signal even when the child handled it and exited 0, so a
- * cleanly drained worker would look killed.
- */
-function signalChild(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  try {
-    process.kill(child.pid, signal);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error; // already gone
-  }
 }
 
 let bundle: Promise<string> | undefined;
