@@ -8,9 +8,8 @@
 import assert from "node:assert/strict";
 import process from "node:process";
 import { Client, Connection, type WorkflowHandle } from "@temporalio/client";
-import { runCli } from "../../src/cli/program.ts";
-import type { CliIO } from "../../src/cli/io.ts";
 import type { RerunSummary } from "../../src/temporal/shared.ts";
+import { runClaims } from "../integration/ops/support/cli.ts";
 import { useTestDatabase } from "../support/database.ts";
 import { useTestRedis } from "../support/redis.ts";
 import { useTemporal } from "../support/temporal.ts";
@@ -51,18 +50,7 @@ function env(): Record<string, string> {
   };
 }
 
-async function claims(argv: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIO = {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env: env(),
-    cwd: process.cwd(),
-  };
-  const code = await runCli(argv, io);
-  return { code, stdout, stderr };
-}
+const claims = (argv: string[]) => runClaims(argv, env());
 
 /** Identities of the workers that started the activity and workflow tasks of every run. */
 async function taskIdentities(client: Client, workflowId: string) {

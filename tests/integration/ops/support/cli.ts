@@ -8,6 +8,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import type { CliIO } from "../../../../src/cli/io.ts";
 import { runCli } from "../../../../src/cli/program.ts";
+import { currentRuntime, scriptCommand } from "../../../../scripts/lib/runtimes.ts";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
 
@@ -44,21 +45,19 @@ export async function runClaims(
   return { code, stdout, stderr };
 }
 
-/** `deno run -A` under Deno, `node --import tsx` under Node: the same CLI on this runtime. */
-function runtimeCommand(): { command: string; args: string[] } {
-  const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
-  if (deno) return { command: deno.execPath(), args: ["run", "-A", "--no-check"] };
-  return { command: process.execPath, args: ["--import", "tsx"] };
-}
-
 export function runClaimsProcess(
   argv: readonly string[],
   env: Record<string, string | undefined>,
   timeoutMs = 60_000,
 ): Promise<CliRun> {
-  const { command, args } = runtimeCommand();
+  // The same CLI on the runtime running the tests.
+  const { command, args } = scriptCommand(
+    currentRuntime,
+    path.join(repoRoot, "src/cli/main.ts"),
+    argv,
+  );
   return new Promise((resolve, reject) => {
-    const child = spawn(command, [...args, path.join(repoRoot, "src/cli/main.ts"), ...argv], {
+    const child = spawn(command, args, {
       cwd: repoRoot,
       env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "", ...env },
       stdio: ["ignore", "pipe", "pipe"],
