@@ -30,6 +30,7 @@ import path from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { describeMachine } from "./lib/machine.ts";
+import { median } from "./lib/median.ts";
 import { DEFAULTS } from "../src/config.ts";
 import { PostgresLockBackend } from "../src/locks/postgres/backend.ts";
 import { RedisLockBackend } from "../src/locks/redis/backend.ts";
@@ -242,11 +243,6 @@ async function quietMachine(): Promise<number[]> {
   return os.loadavg();
 }
 
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 const loadBefore = os.loadavg();

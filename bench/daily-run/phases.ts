@@ -26,6 +26,7 @@ import { checkpoint } from "./load.ts";
 import type { ScalingPoint } from "./scaling.ts";
 import type { Stack } from "./stack.ts";
 import { type NaiveMeasurement, runDailyRun, runNaive } from "./temporal-runs.ts";
+import { median } from "../lib/median.ts";
 
 export const rate = (count: number, ms: number) => Math.round((count / ms) * 1000);
 const round2 = (n: number) => Math.round(n * 100) / 100;
@@ -230,12 +231,6 @@ async function dailyRuns(stack: Stack, group: PolicyGroup, dates: readonly strin
 }
 
 const sumOf = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
-
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 /**
  * The scaling points. `settle` runs before each block of runs (the benchmark waits there for

@@ -15,6 +15,7 @@ import { reallocate } from "../../src/domain/allocation.ts";
 import { type Candidate, candidatesForDate, type DatedEvent } from "../../src/domain/candidates.ts";
 import { compareIds } from "../../src/domain/order.ts";
 import type { Policy, RiskEvent, Tier } from "../../src/domain/schemas.ts";
+import type { ClaimContent } from "../../src/store/policy-day-plan-types.ts";
 import { arrayLiteral, ChunkWrites } from "./raw-floor-columns.ts";
 
 export interface PolicyRow {
@@ -113,26 +114,13 @@ export function inputsHashOf(p: Policy, dayEvents: readonly DatedEvent[]): strin
   return hash("sha256", text, "hex");
 }
 
-/** A claim's stored content (what decides whether a write changes it). */
-interface Content {
-  claimDate: string;
-  claimKey: string;
-  tier: Tier;
-  eventIds: string[];
-  uncappedBps: number;
-  payoutBps: number;
-  payoutAmount: bigint;
-  capped: boolean;
-  firstObservedAtMs: number;
-}
-
-const sameContent = (a: Content, b: Content) =>
+const sameContent = (a: ClaimContent, b: ClaimContent) =>
   a.tier === b.tier && a.uncappedBps === b.uncappedBps && a.payoutBps === b.payoutBps &&
   a.payoutAmount === b.payoutAmount && a.capped === b.capped &&
   a.firstObservedAtMs === b.firstObservedAtMs && a.eventIds.length === b.eventIds.length &&
   a.eventIds.every((id, i) => id === b.eventIds[i]);
 
-function storedContent(r: StoredClaimRow): Content {
+function storedContent(r: StoredClaimRow): ClaimContent {
   return {
     claimDate: r.claim_date,
     claimKey: r.claim_key,
@@ -153,7 +141,7 @@ interface DayTotals {
   amount: bigint;
 }
 
-function totalsOn(claims: Iterable<Content>, day: string): DayTotals {
+function totalsOn(claims: Iterable<ClaimContent>, day: string): DayTotals {
   const t: DayTotals = { claims: 0, capped: 0, bps: 0, amount: 0n };
   for (const c of claims) {
     if (c.claimDate !== day) continue;
@@ -192,7 +180,7 @@ export function planPolicyDay(
   let changed = false;
   const storedOnDay = stored?.some((c) => c.claim_date === date) ?? false;
   if (candidates.length > 0 || storedOnDay) {
-    const current = new Map<string, Content>();
+    const current = new Map<string, ClaimContent>();
     for (const row of stored ?? []) {
       current.set(`${row.claim_date} ${row.claim_key}`, storedContent(row));
     }
@@ -205,7 +193,7 @@ export function planPolicyDay(
     for (const a of next) {
       const key = `${a.claimDate} ${a.claimKey}`;
       kept.add(key);
-      const content: Content = { ...a, payoutAmount: BigInt(a.payoutAmount) };
+      const content: ClaimContent = { ...a, payoutAmount: BigInt(a.payoutAmount) };
       const old = current.get(key);
       if (old && sameContent(old, content)) continue;
       changedDays.add(a.claimDate);
@@ -250,7 +238,7 @@ export function planPolicyDay(
   return { totals, changed };
 }
 
-function upsert(out: ChunkWrites, policyId: string, token: string, c: Content): void {
+function upsert(out: ChunkWrites, policyId: string, token: string, c: ClaimContent): void {
   const u = out.upserts;
   u.policyId.push(policyId);
   u.claimDate.push(c.claimDate);
@@ -270,8 +258,8 @@ function audit(
   policyId: string,
   token: string,
   action: "insert" | "update" | "delete",
-  old: Content | undefined,
-  next: Content | undefined,
+  old: ClaimContent | undefined,
+  next: ClaimContent | undefined,
   computedDate: string,
 ): void {
   const a = out.audit;

@@ -21,7 +21,7 @@
 import postgres from "postgres";
 import { localDayBounds } from "../../src/domain/calendar.ts";
 import { CALCULATOR_VERSION } from "../../src/domain/version.ts";
-import type { Totals } from "../../src/calc/totals.ts";
+import { addTotals, emptyTotals, type Totals } from "../../src/calc/totals.ts";
 import type { FloorRun } from "./floor.ts";
 import { planChunk } from "./raw-floor-compute.ts";
 import { connectChunkLocks } from "./raw-floor-locks.ts";
@@ -54,30 +54,6 @@ const BACKOFF_MS = 250;
 interface ChunkResult {
   contended: string[];
   totals: Totals;
-}
-
-function noTotals(): Totals {
-  return {
-    policyDays: 0,
-    computed: 0,
-    unchanged: 0,
-    stale: 0,
-    skipped: 0,
-    contended: 0,
-    failed: 0,
-    claims: 0,
-    cappedClaims: 0,
-    payoutAmount: "0",
-  };
-}
-
-function add(a: Totals, b: Totals): Totals {
-  const out = { ...a };
-  for (const k of Object.keys(b) as (keyof Totals)[]) {
-    if (k === "payoutAmount") out[k] = String(BigInt(a[k]) + BigInt(b[k]));
-    else out[k] = a[k] + b[k];
-  }
-  return out;
 }
 
 export interface RawFloorRunner {
@@ -115,7 +91,7 @@ export async function createRawFloorRunner(options: {
       if (tokens[i] === "") contended.push(id);
       else (held.push(id), heldTokens.push(tokens[i]!));
     });
-    const totals = noTotals();
+    const totals = emptyTotals();
     if (held.length === 0) return { contended, totals };
     try {
       const c = await sql.reserve();
@@ -132,7 +108,7 @@ export async function createRawFloorRunner(options: {
         totals.failed = plan.missing;
         if (performance.now() - acquiredAt > settings.lockTtlMs / 2) {
           await c`rollback`;
-          return { contended: [...contended, ...held], totals: noTotals() };
+          return { contended: [...contended, ...held], totals: emptyTotals() };
         }
         const write = writeChunk(c, date, plan.writes, CALCULATOR_VERSION, RAW_FLOOR_WRITTEN_BY);
         await write.done;
@@ -175,7 +151,7 @@ export async function createRawFloorRunner(options: {
       return b;
     };
     let list = (await coveringIds(sql, date)).map((r) => r.id);
-    let totals = noTotals();
+    let totals = emptyTotals();
     for (let round = 0;; round++) {
       const current = list;
       const contended: string[] = [];
@@ -185,15 +161,15 @@ export async function createRawFloorRunner(options: {
           const chunk = current.slice(next, next + settings.chunkSize);
           next += settings.chunkSize;
           const result = await runChunk(date, chunk, bounds);
-          totals = add(totals, result.totals);
+          totals = addTotals(totals, result.totals);
           contended.push(...result.contended);
         }
       };
       await Promise.all(Array.from({ length: settings.inFlight }, lane));
       if (contended.length === 0) break;
       if (round >= CONTENTION_ROUNDS) {
-        totals = add(totals, {
-          ...noTotals(),
+        totals = addTotals(totals, {
+          ...emptyTotals(),
           policyDays: contended.length,
           contended: contended.length,
         });
