@@ -65,7 +65,7 @@ function failedBatch(claimDate: string, ids: readonly string[], error: unknown):
 }
 
 /**
- * Planner statistics after a date's writes (src/store/statistics.ts). Housekeeping: its
+ * Planner statistics after a run's writes (src/store/statistics.ts). Housekeeping: its
  * failure (after its few retries) is logged and does not fail the run.
  */
 export async function refreshStatisticsAfter(options: FanOutOptions): Promise<void> {

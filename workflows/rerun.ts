@@ -90,13 +90,15 @@ export async function rerunWorkflow(input: RerunInput): Promise<RerunSummary> {
         carried: { ...carried, continuedAsNew: carried.continuedAsNew + 1 },
       });
     }
-    await refreshStatisticsAfter(input);
     carried.totals = addTotals(carried.totals, carried.state.totals);
     carried.problems = appendProblems(carried.problems, carried.state.problems);
     if (dates <= MAX_DATE_TOTALS) carried.dateTotals[date] = carried.state.totals;
     carried.state = newDateState();
     carried.dateIndex++;
   }
+  // Once at the end, like the daily run: a per-date refresh would add an activity per date to
+  // every small recalculation rerun.
+  await refreshStatisticsAfter(input);
   return {
     from: input.from,
     to: input.to,
