@@ -8,7 +8,7 @@ import { calculationLedger, type LedgerRow } from "./schema/ledger.ts";
 import { chunks } from "./chunks.ts";
 import { dayKey } from "./keys.ts";
 import { storageError } from "./storage-errors.ts";
-import { unnestColumn, unnestFrom, unnestRef } from "./unnest.ts";
+import { textArrayParam, unnestColumn, unnestFrom, unnestRef } from "./unnest.ts";
 
 export type LedgerEntry = LedgerRow;
 
@@ -25,8 +25,8 @@ export interface PolicyDayKey {
 export function ledgerDaysFilter(days: readonly PolicyDayKey[]): SQL {
   const ids = [...new Set(days.map((d) => d.policyId))];
   const dates = [...new Set(days.map((d) => d.claimDate))];
-  return sql`${calculationLedger.policyId} = any(${sql.param(ids)}::text[])
-    and ${calculationLedger.claimDate} = any(${sql.param(dates)}::text[]::date[])`;
+  return sql`${calculationLedger.policyId} = any(${textArrayParam(ids)})
+    and ${calculationLedger.claimDate} = any(${textArrayParam(dates)}::date[])`;
 }
 
 /** The ledger row of a policy-day, or null when the day was never computed. */

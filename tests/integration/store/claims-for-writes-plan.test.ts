@@ -64,8 +64,8 @@ test("loadClaimsForWrites: the claims of policies with candidates or a claim on 
 
   const query = database.db.select(claimFields).from(claims).where(claimsForWritesFilter(writes))
     .orderBy(asc(claims.policyId)).toSQL();
-  const literal = (value: unknown) =>
-    `'${JSON.stringify(value).replace(/^\[/, "{").replace(/\]$/, "}").replace(/'/g, "''")}'`;
+  // Every parameter is an array literal's text (src/store/unnest.ts): quote it as SQL.
+  const literal = (value: unknown) => `'${String(value).replace(/'/g, "''")}'`;
   for (const mode of ["force_custom_plan", "force_generic_plan"]) {
     const plan = await database.sql.begin(async (tx) => {
       await tx.unsafe(`set local plan_cache_mode = ${mode}`);
