@@ -11,6 +11,8 @@ export const ErrorCodes = {
   OUT_OF_COVERAGE: "OUT_OF_COVERAGE",
   LOCK_NOT_ACQUIRED: "LOCK_NOT_ACQUIRED",
   LOCK_LOST: "LOCK_LOST",
+  /** A policy changed between a computation's read and its write: compute it again. */
+  POLICY_CHANGED: "POLICY_CHANGED",
   STORAGE_FAILED: "STORAGE_FAILED",
   MIGRATION_FAILED: "MIGRATION_FAILED",
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",

@@ -27,6 +27,7 @@ export interface PolicyDayItem {
 export const ItemProblemTypes = {
   LOCK_CONTENDED: "LockContended",
   LEASE_LOST: "LeaseLost",
+  POLICY_CHANGED: "PolicyChanged",
   POLICY_NOT_FOUND: "PolicyNotFound",
   OUT_OF_COVERAGE: "OutOfCoverage",
   COMPUTE_FAILED: "ComputeFailed",

@@ -107,6 +107,7 @@ export async function prepareChunk(
             inputsHash: inputsHash(day.policy, day.events),
             eventsCount: day.events.length,
             candidates: calculateDayCandidates(day.policy, date, day.events),
+            basis: { policy: day.policy, version: day.policyVersion },
           });
         } catch (error) {
           items.set(
@@ -166,14 +167,21 @@ export async function finishChunk(
         outcomes = await deps.store.writePolicyDays(live, { signal: group.signal });
       }
     } catch (error) {
-      if (!hasCode(error, ErrorCodes.LOCK_LOST)) throw error;
+      // Nothing of the chunk was written; its days go to the next contention round, which
+      // takes their locks and reads them again.
+      const [type, why] = hasCode(error, ErrorCodes.LOCK_LOST)
+        ? [ItemProblemTypes.LEASE_LOST, "a lease of the chunk was lost while writing"]
+        : hasCode(error, ErrorCodes.POLICY_CHANGED)
+        ? [ItemProblemTypes.POLICY_CHANGED, `${error.message} (while writing the chunk)`]
+        : [];
+      if (!type) throw error;
       for (const w of live) {
         items.set(
           w.policyId,
           withProblem(
             emptyItem(w.policyId, date, "contended"),
-            ItemProblemTypes.LEASE_LOST,
-            `a lease of the chunk was lost while writing; nothing was written for ${w.policyId}`,
+            type,
+            `${why}; nothing was written for ${w.policyId}`,
           ),
         );
       }

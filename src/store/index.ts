@@ -29,9 +29,11 @@ export type { UpsertCounts } from "./upsert-counts.ts";
 export {
   loadPolicies,
   loadPolicy,
+  loadVersionedPolicies,
   type PolicyUpsertResult,
   type UpsertOptions,
   upsertPolicies,
+  type VersionedPolicy,
 } from "./policies.ts";
 export { type EventChange, type EventUpsertResult, toRiskEvent, upsertEvents } from "./events.ts";
 export {

@@ -136,6 +136,44 @@ export async function loadPolicies(
   return out;
 }
 
+/**
+ * A policy as a computation read it, with its row version: PostgreSQL's `xmin`, the id of the
+ * transaction that wrote this version of the row. Any update of the row (a re-import) makes a
+ * new version, while a row lock (`FOR UPDATE`) does not; so equal versions mean the row is
+ * still exactly what was read.
+ */
+export interface VersionedPolicy {
+  policy: Policy;
+  version: string;
+}
+
+/** Selected with a policy: its row version (see VersionedPolicy). */
+export const policyVersion = sql<string>`${policies}.xmin::text`;
+
+/**
+ * loadPolicies with each row's version, for the calculation path (its write checks the
+ * versions under the row locks instead of reading the rows again). At most a chunk of ids a
+ * call; one prepared statement.
+ */
+export async function loadVersionedPolicies(
+  db: Executor,
+  ids: readonly string[],
+): Promise<Map<string, VersionedPolicy>> {
+  const out = new Map<string, VersionedPolicy>();
+  if (ids.length === 0) return out;
+  try {
+    const rows = await db.select({ ...policyFields, version: policyVersion }).from(policies)
+      .where(inTextList(policies.id, [...new Set(ids)])).orderBy(asc(policies.id))
+      .prepare("policies_versioned").execute();
+    for (const { version, ...row } of rows) {
+      out.set(row.id, { policy: rowToPolicy(row), version });
+    }
+  } catch (error) {
+    throw storageError(`loading ${ids.length} policies`, error);
+  }
+  return out;
+}
+
 /** The POLICY_NOT_FOUND error naming the first missing ids (at most 10) and how many in all. */
 export function policiesNotFound(missing: readonly string[]): ClaimsError {
   const shown = missing.slice(0, 10).map((id) => `"${id}"`).join(", ");

@@ -12,13 +12,15 @@ import type { Policy, RiskEvent } from "../domain/schemas.ts";
 import { ClaimsError, ErrorCodes } from "../errors.ts";
 import type { Executor } from "./connection.ts";
 import { eventFields, type SelectedEvent, toRiskEvent } from "./events.ts";
-import { loadPolicies, policiesNotFound } from "./policies.ts";
+import { loadVersionedPolicies, policiesNotFound } from "./policies.ts";
 import { riskEvents } from "./schema/events.ts";
 import { storageError } from "./storage-errors.ts";
 import { inTextList } from "./unnest.ts";
 
 export interface PolicyDayInputs {
   policy: Policy;
+  /** The policy row's version when it was read (see VersionedPolicy): the write checks it. */
+  policyVersion: string;
   claimDate: string;
   /** Events of the policy's region in its local day, all statuses, by observedAt then id. */
   events: RiskEvent[];
@@ -66,10 +68,10 @@ export async function loadPolicyDay(
   claimDate: string,
 ): Promise<PolicyDayInputs> {
   requireDate(claimDate, "claimDate");
-  const policy = (await loadPolicies(db, [policyId])).get(policyId);
-  if (!policy) throw policiesNotFound([policyId]);
-  if (!covers(policy, claimDate)) throw outOfCoverage(policy, claimDate);
-  const day = dayOf(policy, claimDate);
+  const found = (await loadVersionedPolicies(db, [policyId])).get(policyId);
+  if (!found) throw policiesNotFound([policyId]);
+  if (!covers(found.policy, claimDate)) throw outOfCoverage(found.policy, claimDate);
+  const day = dayOf(found.policy, found.version, claimDate);
   await attachEvents(db, [day]);
   return day;
 }
@@ -84,20 +86,21 @@ export async function loadPolicyDays(
   policyIds: readonly string[],
 ): Promise<PolicyDayBatch> {
   requireDate(claimDate, "claimDate");
-  const found = await loadPolicies(db, policyIds);
+  const found = await loadVersionedPolicies(db, policyIds);
   const batch: PolicyDayBatch = { claimDate, days: [], missing: [], outOfCoverage: [] };
   // One date, a few dozen zones for hundreds of policies: each zone's day bounds once.
   const windows = new Map<string, PolicyDayInputs["window"]>();
   for (const id of new Set(policyIds)) {
-    const policy = found.get(id);
-    if (!policy) batch.missing.push(id);
-    else if (!covers(policy, claimDate)) batch.outOfCoverage.push(id);
+    const read = found.get(id);
+    if (!read) batch.missing.push(id);
+    else if (!covers(read.policy, claimDate)) batch.outOfCoverage.push(id);
     else {
+      const { policy, version } = read;
       let window = windows.get(policy.timezone);
       if (!window) {
         windows.set(policy.timezone, window = localDayBounds(claimDate, policy.timezone));
       }
-      batch.days.push({ policy, claimDate, events: [], window });
+      batch.days.push({ policy, policyVersion: version, claimDate, events: [], window });
     }
   }
   batch.days.sort((a, b) => (a.policy.id < b.policy.id ? -1 : a.policy.id > b.policy.id ? 1 : 0));
@@ -105,8 +108,14 @@ export async function loadPolicyDays(
   return batch;
 }
 
-function dayOf(policy: Policy, claimDate: string): PolicyDayInputs {
-  return { policy, claimDate, events: [], window: localDayBounds(claimDate, policy.timezone) };
+function dayOf(policy: Policy, policyVersion: string, claimDate: string): PolicyDayInputs {
+  return {
+    policy,
+    policyVersion,
+    claimDate,
+    events: [],
+    window: localDayBounds(claimDate, policy.timezone),
+  };
 }
 
 /** Fills each day's events from one query over the union of the days' windows and regions. */

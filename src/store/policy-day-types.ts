@@ -3,6 +3,7 @@
  * The write path (src/store/write-policy-days.ts) takes many of these in one transaction.
  */
 import type { Candidate } from "../domain/calculate.ts";
+import type { VersionedPolicy } from "./policies.ts";
 
 /** The result of computing one policy-day, ready to be written under its fencing token. */
 export interface PolicyDayWrite {
@@ -18,6 +19,13 @@ export interface PolicyDayWrite {
   eventsCount: number;
   /** The day's candidates from the domain (`calculateDayCandidates`), before cap allocation. */
   candidates: Candidate[];
+  /**
+   * The policy row the computation read, with its version. Given, the write locks the row
+   * without reading it again and checks the version instead: a policy changed since it was
+   * read fails the write with POLICY_CHANGED (nothing is written; compute it again). Without
+   * it, the write reads the policy under the row lock.
+   */
+  basis?: VersionedPolicy | undefined;
 }
 
 /**

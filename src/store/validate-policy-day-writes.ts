@@ -32,6 +32,7 @@ function isBps(value: unknown): boolean {
 
 /** Throws INPUT_INVALID at the first malformed write. */
 export function validatePolicyDayWrites(writes: readonly PolicyDayWrite[]): void {
+  const versionOf = new Map<string, string>();
   writes.forEach((w, i) => {
     if (typeof w?.policyId !== "string" || !ID_PATTERN.test(w.policyId)) {
       invalid(i, w, "policyId", `must match ${ID_PATTERN.source}, got ${show(w?.policyId)}`);
@@ -53,6 +54,20 @@ export function validatePolicyDayWrites(writes: readonly PolicyDayWrite[]): void
     }
     if (!Array.isArray(w.candidates)) {
       invalid(i, w, "candidates", `must be an array, got ${show(w.candidates)}`);
+    }
+    if (w.basis !== undefined) {
+      const { policy, version } = w.basis ?? {};
+      if (policy?.id !== w.policyId) {
+        invalid(i, w, "basis.policy.id", `must be the write's policy, got ${show(policy?.id)}`);
+      }
+      if (typeof version !== "string" || !/^[0-9]{1,20}$/.test(version)) {
+        invalid(i, w, "basis.version", `must be a row version (digits), got ${show(version)}`);
+      }
+      const other = versionOf.get(w.policyId);
+      if (other !== undefined && other !== version) {
+        invalid(i, w, "basis.version", `is ${version}, another write of the policy read ${other}`);
+      }
+      versionOf.set(w.policyId, version);
     }
     const keys = new Set<string>();
     w.candidates.forEach((c, j) => {

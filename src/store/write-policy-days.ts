@@ -2,7 +2,9 @@
  * The fenced write path (SPEC §3 last paragraph, §4): many policy-day results in ONE
  * transaction that
  *   1. locks the policies' rows in id order (`SELECT … FOR UPDATE`): every writer of a policy
- *      is serialised, and sorted locking means overlapping batches never deadlock;
+ *      is serialised, and sorted locking means overlapping batches never deadlock. A write
+ *      that brings the policy it was computed from (`basis`) has its row's version checked
+ *      instead of the row read again: the computation read it once, the write proves it current;
  *   2. reads, under those locks, the stored claims of the policies whose claims a write may
  *      change (see loadClaimsForWrites) and the written days' ledger rows;
  *   3. plans every write in memory (policy-day-plan.ts): fence check against the ledger,
@@ -27,6 +29,7 @@ import {
   updateLedgerTotals,
   upsertClaims,
 } from "./policy-day-statements.ts";
+import { policyVersion, type VersionedPolicy } from "./policies.ts";
 import { policies, policyFields, rowToPolicy } from "./schema/policies.ts";
 import { storageError } from "./storage-errors.ts";
 import { inTextList } from "./unnest.ts";
@@ -59,7 +62,8 @@ const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
  * ledger's is `stale` and changes nothing; equal tokens are accepted (the same lease retrying).
  *
  * Throws (and writes nothing): INPUT_INVALID for a malformed write, POLICY_NOT_FOUND,
- * OUT_OF_COVERAGE, LOCK_LOST when `signal` aborted, SERVICE_UNAVAILABLE / STORAGE_FAILED for
+ * OUT_OF_COVERAGE, POLICY_CHANGED when a write's `basis` is no longer the stored policy, LOCK_LOST
+ * when `signal` aborted, SERVICE_UNAVAILABLE / STORAGE_FAILED for
  * database failures (see isTransientStorageError), the driver error as `cause`.
  */
 export async function writePolicyDays(
@@ -78,6 +82,8 @@ export async function writePolicyDays(
     );
   }
   const policyIds = [...new Set(writes.map((w) => w.policyId))].sort();
+  const basisOf = new Map<string, VersionedPolicy>();
+  for (const w of writes) if (w.basis) basisOf.set(w.policyId, w.basis);
   throwIfLeaseLost(options.signal, writes.length);
   try {
     return await db.transaction(async (tx) => {
@@ -85,14 +91,17 @@ export async function writePolicyDays(
       // trips between BEGIN and COMMIT whatever the batch size. The reads queue behind the
       // lock statement on the server and take their snapshots only once it has the locks, so
       // they see everything the previous holder of any of these policies committed.
-      const [, locked, stored, ledger] = await Promise.all([
+      const [, versions, unread, stored, ledger] = await Promise.all([
         // Drizzle's raw execute is lazy (it starts when awaited, and Promise.all would await
         // it only after the others have been sent): start it now, so the lock waits under it.
         tx.execute(transactionSettings(lockTimeoutMs)).then((r) => r),
         lockPolicies(tx, policyIds),
+        // Policies no write brought a read of (see PolicyDayWrite.basis): read under the lock.
+        readPolicies(tx, policyIds.filter((id) => !basisOf.has(id))),
         loadClaimsForWrites(tx, writes),
         loadLedgerEntries(tx, writes),
       ]);
+      const locked = policiesUnderLock(versions, basisOf, unread);
       checkTargets(locked, writes);
       const plan = planPolicyDayWrites(
         { policies: locked, claims: stored, ledger },
@@ -161,11 +170,57 @@ function throwIfLeaseLost(signal: AbortSignal | undefined, count: number): void 
 }
 
 /**
- * Locks the rows in id order (the Sort runs below the LockRows node) and returns them. One
- * statement for any number of ids: it is sent synchronously, before the reads queued behind it.
+ * Locks the rows in id order (the Sort runs below the LockRows node) and returns each row's
+ * version: the rows themselves were read by the computation (PolicyDayWrite.basis), and only
+ * their versions are needed to know they did not change. One statement for any number of ids:
+ * it is sent synchronously, before the reads queued behind it.
  */
-async function lockPolicies(tx: Executor, ids: readonly string[]): Promise<Map<string, Policy>> {
+async function lockPolicies(tx: Executor, ids: readonly string[]): Promise<Map<string, string>> {
+  const rows = await tx.select({ id: policies.id, version: policyVersion }).from(policies)
+    .where(inTextList(policies.id, ids)).orderBy(asc(policies.id)).for("update")
+    .prepare("policies_lock").execute();
+  return new Map(rows.map((row) => [row.id, row.version]));
+}
+
+/** The policies, read after the lock statement (so under its locks). Nothing for no ids. */
+async function readPolicies(tx: Executor, ids: readonly string[]): Promise<Map<string, Policy>> {
+  if (ids.length === 0) return new Map();
   const rows = await tx.select(policyFields).from(policies).where(inTextList(policies.id, ids))
-    .orderBy(asc(policies.id)).for("update").prepare("policies_lock").execute();
+    .prepare("policies_read_locked").execute();
   return new Map(rows.map((row) => [row.id, rowToPolicy(row)]));
+}
+
+/**
+ * The locked policies: those a write brought, when their version is still the locked row's,
+ * and those read under the lock. Throws POLICY_CHANGED (rolling the transaction back) when a
+ * policy changed after its computation read it: its result is for a policy that no longer
+ * exists, and the caller computes it again from a fresh read.
+ */
+function policiesUnderLock(
+  versions: ReadonlyMap<string, string>,
+  basisOf: ReadonlyMap<string, VersionedPolicy>,
+  unread: ReadonlyMap<string, Policy>,
+): Map<string, Policy> {
+  const out = new Map<string, Policy>();
+  const changed: string[] = [];
+  for (const [id, version] of versions) {
+    const basis = basisOf.get(id);
+    if (!basis) {
+      const policy = unread.get(id);
+      if (policy) out.set(id, policy);
+    } else if (basis.version === version) out.set(id, basis.policy);
+    else changed.push(id);
+  }
+  if (changed.length > 0) {
+    const shown = changed.slice(0, 10).map((id) => `"${id}"`).join(", ");
+    throw new ClaimsError(
+      ErrorCodes.POLICY_CHANGED,
+      `polic${changed.length === 1 ? "y" : "ies"} ${shown}${
+        changed.length > 10 ? ` and ${changed.length - 10} more` : ""
+      } changed after the calculation read ${
+        changed.length === 1 ? "it" : "them"
+      }; nothing was written`,
+    );
+  }
+  return out;
 }

@@ -10,6 +10,7 @@ import {
   type PolicyDaysDeps,
 } from "../../src/calc/policy-days.ts";
 import type { CalcStore } from "../../src/calc/ports.ts";
+import { inputsHash } from "../../src/calc/inputs-hash.ts";
 import { createCalcStore } from "../../src/calc/store-adapter.ts";
 import { loadConfig } from "../../src/config.ts";
 import { ClaimsError } from "../../src/errors.ts";
@@ -186,6 +187,65 @@ describe("calculatePolicyDays", () => {
       "the other holder's lock is untouched",
     );
     await redis.redis.del(key);
+  });
+
+  test("a policy changed between the read and the write: nothing written from the old one, computed again from the new one", async () => {
+    const id = ids[34]!;
+    const current = () =>
+      database.sql<{ policy_id: string; inputs_hash: string }[]>`
+        select policy_id, inputs_hash from calculation_ledger
+        where claim_date = ${DAY} and policy_id = ${id}`;
+    let reads = 0;
+    const reimporting: CalcStore = {
+      ...store,
+      async loadPolicyDays(date, policyIds) {
+        const batch = await store.loadPolicyDays(date, policyIds);
+        // A re-import lands after the first read: the computed result is for the old policy.
+        if (reads++ === 0) {
+          await database.sql`update policies set sum_insured = sum_insured + 1 where id = ${id}`;
+        }
+        return batch;
+      },
+    };
+    try {
+      const result = await calculatePolicyDays(deps({ store: reimporting }), {
+        date: DAY,
+        policyIds: [id, ids[35]!],
+        writtenBy: "wf/run-5",
+        contentionRetries: 1,
+      });
+      assert.equal(reads, 2, "the chunk was read again in the next round");
+      assert.equal(result.totals.computed, 2);
+      assert.equal(result.totals.contended, 0);
+      const fresh = (await store.loadPolicyDays(DAY, [id])).days[0]!;
+      assert.equal(fresh.policy.sumInsured, data.policies[34]!.sumInsured + 1);
+      const [row] = await current();
+      assert.equal(row?.inputs_hash, inputsHash(fresh.policy, fresh.events));
+
+      // Changed on every read: reported as contended with its cause once the rounds run out.
+      const always: CalcStore = {
+        ...store,
+        async loadPolicyDays(date, policyIds) {
+          const batch = await store.loadPolicyDays(date, policyIds);
+          await database.sql`update policies set sum_insured = sum_insured + 1 where id = ${id}`;
+          return batch;
+        },
+      };
+      const before = await current();
+      const refused = await calculatePolicyDays(deps({ store: always }), {
+        date: DAY,
+        policyIds: [id],
+        writtenBy: "wf/run-6",
+        contentionRetries: 1,
+      });
+      assert.deepEqual(refused.contendedIds, [id]);
+      assert.equal(refused.items[0]?.problem?.type, "PolicyChanged");
+      assert.match(refused.items[0]!.problem!.message, /changed after the calculation read it/);
+      assert.deepEqual(await current(), before, "nothing written from a changed policy");
+    } finally {
+      await database.sql`update policies set sum_insured = ${data.policies[34]!.sumInsured}
+        where id = ${id}`;
+    }
   });
 
   test("unknown policies fail, policies not covering the date are skipped", async () => {

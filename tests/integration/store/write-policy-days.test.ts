@@ -12,6 +12,7 @@ import {
   assertNotStale,
   loadLedgerEntry,
   loadPolicyClaims,
+  loadVersionedPolicies,
   toDomainClaim,
   upsertPolicies,
   writePolicyDay,
@@ -367,5 +368,60 @@ test("a day without events is recorded in the ledger with zero claims", async ()
   assert.deepEqual(
     [ledger?.claimsCount, ledger?.eventsCount, ledger?.computations, ledger?.fenceToken],
     [0, 0, 2, 2n],
+  );
+});
+
+test("a write that brings the policy it read is checked by row version: a policy changed since fails with POLICY_CHANGED and writes nothing", async () => {
+  const policy = makePolicy("basis-1");
+  await upsertPolicies(database.db, [policy]);
+  const events = [makeEvent("b1-e3", "2025-01-03T08:00:00Z", { tier: "tier3" })];
+  const [read] = [...(await loadVersionedPolicies(database.db, [policy.id])).values()];
+  assert.ok(read && /^[0-9]+$/.test(read.version));
+  assert.deepEqual(read.policy, policy);
+
+  // Current version: written as without a basis, and the version is unchanged by the row lock.
+  const first = await writePolicyDay(database.db, {
+    ...writeFor(policy, "2025-01-03", events, 1n),
+    basis: read,
+  });
+  assert.equal(first.status, "computed");
+  const [after] = [...(await loadVersionedPolicies(database.db, [policy.id])).values()];
+  assert.equal(after!.version, read.version, "a row lock must not change the version");
+
+  // A re-import changes the row: the write computed from the old one is refused.
+  const changed = { ...policy, sumInsured: 2_000_000 };
+  await upsertPolicies(database.db, [changed]);
+  const before = await ledgerRowsText(database.sql, policy.id);
+  const claimsBefore = await claimRowsText(database.sql, policy.id);
+  await assert.rejects(
+    writePolicyDay(database.db, { ...writeFor(policy, "2025-01-04", events, 2n), basis: read }),
+    (error: unknown) => hasCode(error, ErrorCodes.POLICY_CHANGED) && /basis-1/.test(String(error)),
+  );
+  assert.deepEqual(await ledgerRowsText(database.sql, policy.id), before);
+  assert.deepEqual(await claimRowsText(database.sql, policy.id), claimsBefore);
+
+  // A write without a basis reads the new policy under the lock: the cap follows it.
+  const fresh = await writePolicyDay(database.db, writeFor(changed, "2025-01-04", events, 3n));
+  assert.equal(fresh.status, "computed");
+});
+
+test("a malformed basis is INPUT_INVALID naming the field", async () => {
+  const policy = makePolicy("basis-2");
+  await upsertPolicies(database.db, [policy]);
+  const write = writeFor(policy, "2025-01-03", [], 1n);
+  await assert.rejects(
+    writePolicyDay(database.db, { ...write, basis: { policy: makePolicy("other"), version: "1" } }),
+    /basis\.policy\.id/,
+  );
+  await assert.rejects(
+    writePolicyDay(database.db, { ...write, basis: { policy, version: "x1" } }),
+    /basis\.version/,
+  );
+  await assert.rejects(
+    writePolicyDays(database.db, [
+      { ...write, basis: { policy, version: "1" } },
+      { ...writeFor(policy, "2025-01-04", [], 1n), basis: { policy, version: "2" } },
+    ]),
+    /writes\[1\].*basis\.version/,
   );
 });
