@@ -151,6 +151,50 @@ export interface VersionedPolicy {
 export const policyVersion = sql<string>`${policies}.xmin::text`;
 
 /**
+ * A policy row as one JSON array (the columns in the order policyFromJsonArray reads them): the daily run reads a
+ * chunk of policies per transaction, and one JSON value a row is parsed natively, where
+ * a dozen columns went through the driver's and Drizzle's per-field mapping (a tenth of the
+ * worker's allocations).
+ */
+const policyAsJsonArray = sql`json_build_array(${policies.id}, ${policies.region},
+  ${policies.currency}, ${policies.sumInsured}, ${policies.timezone}, ${policies.coverageStart},
+  ${policies.coverageEnd}, ${policies.payoutMode}, ${policies.tier1Bps}, ${policies.tier2Bps},
+  ${policies.tier3Bps}, ${policies.periodCapBps})`.mapWith((value: unknown) =>
+  policyFromJsonArray(value)
+);
+
+type PolicyJsonArray = [
+  string,
+  string,
+  string,
+  number,
+  string,
+  string,
+  string,
+  string,
+  number,
+  number,
+  number,
+  number,
+];
+
+function policyFromJsonArray(value: unknown): Policy {
+  const a = (typeof value === "string" ? JSON.parse(value) : value) as PolicyJsonArray;
+  return {
+    id: a[0],
+    region: a[1],
+    currency: a[2],
+    sumInsured: a[3],
+    timezone: a[4],
+    coverageStart: a[5],
+    coverageEnd: a[6],
+    payoutMode: a[7] as Policy["payoutMode"],
+    tierPayoutsBps: { tier1: a[8], tier2: a[9], tier3: a[10] },
+    periodCapBps: a[11],
+  };
+}
+
+/**
  * loadPolicies with each row's version, for the calculation path (its write checks the
  * versions under the row locks instead of reading the rows again). At most a chunk of ids a
  * call; one prepared statement.
@@ -162,12 +206,10 @@ export async function loadVersionedPolicies(
   const out = new Map<string, VersionedPolicy>();
   if (ids.length === 0) return out;
   try {
-    const rows = await db.select({ ...policyFields, version: policyVersion }).from(policies)
-      .where(inTextList(policies.id, [...new Set(ids)])).orderBy(asc(policies.id))
-      .prepare("policies_versioned").execute();
-    for (const { version, ...row } of rows) {
-      out.set(row.id, { policy: rowToPolicy(row), version });
-    }
+    const rows = await db.select({ policy: policyAsJsonArray, version: policyVersion })
+      .from(policies).where(inTextList(policies.id, [...new Set(ids)]))
+      .orderBy(asc(policies.id)).prepare("policies_versioned").execute();
+    for (const row of rows) out.set(row.policy.id, row);
   } catch (error) {
     throw storageError(`loading ${ids.length} policies`, error);
   }

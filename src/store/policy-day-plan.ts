@@ -46,6 +46,9 @@ function totalsOf(claims: Iterable<ClaimContent>, claimDate: string): DayTotals 
   return t;
 }
 
+/** Shared by every write that can change no claim; never written to (see the plan loop). */
+const NO_CLAIMS: ReadonlyMap<string, ClaimContent> = new Map();
+
 const withinPolicy = (c: { claimDate: string; claimKey: string }) => `${c.claimDate} ${c.claimKey}`;
 
 /**
@@ -81,33 +84,41 @@ export function planPolicyDayWrites(
   };
 
   const noteLedger = (
+    key: string,
     policyId: string,
     claimDate: string,
     content: LedgerContent,
-    flags: { recomputed: boolean; claimsChanged: boolean },
+    recomputed: boolean,
+    claimsChanged: boolean,
   ) => {
-    const key = dayKey(policyId, claimDate);
     ledgerNow.set(key, content);
     const change = ledgerChanges.get(key);
     if (change) {
       change.content = content;
-      change.recomputed ||= flags.recomputed;
-      change.claimsChanged ||= flags.claimsChanged;
+      change.recomputed ||= recomputed;
+      change.claimsChanged ||= claimsChanged;
     } else {
       ledgerChanges.set(key, {
         policyId,
         claimDate,
         content,
         existed: stored.ledger.has(key),
-        ...flags,
+        recomputed,
+        claimsChanged,
       });
     }
   };
 
   for (const write of writes) {
     const policy = stored.policies.get(write.policyId)!;
-    const current = claimsOf(write.policyId);
-    const previous = ledgerNow.get(dayKey(write.policyId, write.claimDate));
+    // A policy with no claim stored or planned and a write with no candidates (most of a daily
+    // run) can change no claim: it shares one empty map instead of building its own.
+    const current = write.candidates.length > 0 || claimsNow.has(write.policyId) ||
+        stored.claims.has(write.policyId)
+      ? claimsOf(write.policyId)
+      : NO_CLAIMS;
+    const writtenKey = dayKey(write.policyId, write.claimDate);
+    const previous = ledgerNow.get(writtenKey);
 
     if (previous && write.fenceToken < previous.fenceToken) {
       const t = totalsOf(current.values(), write.claimDate);
@@ -126,6 +137,13 @@ export function planPolicyDayWrites(
 
     const changes = { inserted: 0, updated: 0, deleted: 0 };
     const changedDays = new Set<string>();
+    let dayHasClaims = false;
+    for (const c of current.values()) {
+      if (c.claimDate === write.claimDate) {
+        dayHasClaims = true;
+        break;
+      }
+    }
     const record = (
       action: AuditAction,
       reason: AuditReason,
@@ -158,10 +176,10 @@ export function planPolicyDayWrites(
       else changes.deleted++;
     };
 
-    const dayHasClaims = [...current.values()].some((c) => c.claimDate === write.claimDate);
     // Nothing stored on the day and nothing to store: no claim can change (the common case).
     if (write.candidates.length > 0 || dayHasClaims) {
-      const inCoverage: Candidate[] = [...current.values()].filter((c) =>
+      const claims = claimsOf(write.policyId); // `current` itself here (never NO_CLAIMS)
+      const inCoverage: Candidate[] = [...claims.values()].filter((c) =>
         covers(policy, c.claimDate)
       );
       const next = reallocate(policy, inCoverage, write.claimDate, write.candidates);
@@ -180,29 +198,39 @@ export function planPolicyDayWrites(
           capped: a.capped,
           firstObservedAtMs: a.firstObservedAtMs,
         };
-        const old = current.get(key) ?? null;
+        const old = claims.get(key) ?? null;
         if (old && sameClaimContent(old, content)) continue;
         const reason = a.claimDate === write.claimDate ? "computed" : "reallocated";
         record(old ? "update" : "insert", reason, old, content);
-        current.set(key, content);
+        claims.set(key, content);
       }
-      for (const [key, old] of [...current]) {
+      for (const [key, old] of [...claims]) {
         if (old.claimDate !== write.claimDate || nextKeys.has(key)) continue;
         record("delete", "removed", old, null);
-        current.delete(key);
+        claims.delete(key);
       }
     }
 
     const t = totalsOf(current.values(), write.claimDate);
-    noteLedger(write.policyId, write.claimDate, {
-      fenceToken: write.fenceToken,
-      inputsHash: write.inputsHash,
-      calculatorVersion,
-      eventsCount: write.eventsCount,
-      ...t,
-      computations: (previous?.computations ?? 0) + 1,
-      writtenBy: write.writtenBy,
-    }, { recomputed: true, claimsChanged: changedDays.has(write.claimDate) });
+    noteLedger(
+      writtenKey,
+      write.policyId,
+      write.claimDate,
+      {
+        fenceToken: write.fenceToken,
+        inputsHash: write.inputsHash,
+        calculatorVersion,
+        eventsCount: write.eventsCount,
+        claimsCount: t.claimsCount,
+        cappedCount: t.cappedCount,
+        payoutBpsTotal: t.payoutBpsTotal,
+        payoutAmountTotal: t.payoutAmountTotal,
+        computations: (previous?.computations ?? 0) + 1,
+        writtenBy: write.writtenBy,
+      },
+      true,
+      changedDays.has(write.claimDate),
+    );
     // Re-allocated days keep their provenance; their totals follow their claims.
     for (const day of changedDays) {
       if (day === write.claimDate) continue;
@@ -210,10 +238,7 @@ export function planPolicyDayWrites(
       const totals = totalsOf(current.values(), day);
       const row = ledgerNow.get(key);
       if (row) {
-        noteLedger(write.policyId, day, { ...row, ...totals }, {
-          recomputed: false,
-          claimsChanged: true,
-        });
+        noteLedger(key, write.policyId, day, { ...row, ...totals }, false, true);
       } else if (!writtenDays.has(key)) {
         ledgerTotals.set(key, { policyId: write.policyId, claimDate: day, ...totals });
       }
