@@ -24,6 +24,7 @@ import { calculationLedger } from "./schema/ledger.ts";
 import { chunks } from "./chunks.ts";
 import { setFromExcluded } from "./upsert-sql.ts";
 import {
+  repeatedColumn as rep,
   type UnnestColumn,
   unnestColumn as col,
   unnestFrom,
@@ -60,7 +61,7 @@ async function perChunk<T, R>(
 export function claimColumns(rows: readonly ClaimUpsert[]): UnnestColumn[] {
   return [
     col.id("policy_id", rows.map((r) => r.policyId)),
-    col.date("claim_date", rows.map((r) => r.claimDate)),
+    rep.date("claim_date", rows.map((r) => r.claimDate)),
     col.id("claim_key", rows.map((r) => r.claimKey)),
     col.text("tier", rows.map((r) => r.tier)),
     col.textArray("event_ids", rows.map((r) => r.eventIds)),
@@ -70,7 +71,7 @@ export function claimColumns(rows: readonly ClaimUpsert[]): UnnestColumn[] {
     col.bool("capped", rows.map((r) => r.capped)),
     col.instant("first_observed_at", rows.map((r) => r.firstObservedAtMs)),
     col.int8("fence_token", rows.map((r) => r.fenceToken)),
-    col.text("calculator_version", rows.map((r) => r.calculatorVersion)),
+    rep.text("calculator_version", rows.map((r) => r.calculatorVersion)),
   ];
 }
 
@@ -113,11 +114,11 @@ export async function insertAudit(tx: Executor, entries: readonly AuditEntry[]):
   await perChunk(entries, (chunk) => {
     const columns = [
       col.id("policy_id", chunk.map((e) => e.policyId)),
-      col.date("claim_date", chunk.map((e) => e.claimDate)),
+      rep.date("claim_date", chunk.map((e) => e.claimDate)),
       col.id("claim_key", chunk.map((e) => e.claimKey)),
       col.text("action", chunk.map((e) => e.action)),
       col.text("reason", chunk.map((e) => e.reason)),
-      col.date("computed_date", chunk.map((e) => e.computedDate)),
+      rep.date("computed_date", chunk.map((e) => e.computedDate)),
       col.text("old_tier", chunk.map((e) => e.old?.tier ?? null)),
       col.text("new_tier", chunk.map((e) => e.new?.tier ?? null)),
       col.textArray("old_event_ids", chunk.map((e) => e.old?.eventIds ?? null)),
@@ -129,8 +130,8 @@ export async function insertAudit(tx: Executor, entries: readonly AuditEntry[]):
       col.int8("old_payout_amount", chunk.map((e) => e.old?.payoutAmount ?? null)),
       col.int8("new_payout_amount", chunk.map((e) => e.new?.payoutAmount ?? null)),
       col.int8("fence_token", chunk.map((e) => e.fenceToken)),
-      col.text("calculator_version", chunk.map((e) => e.calculatorVersion)),
-      col.text("written_by", chunk.map((e) => e.writtenBy)),
+      rep.text("calculator_version", chunk.map((e) => e.calculatorVersion)),
+      rep.text("written_by", chunk.map((e) => e.writtenBy)),
     ];
     return tx.insert(claimAudit).select(unnestSelectFor(claimAudit, columns, { at: statementTime }))
       .prepare("claim_audit_insert").execute();
@@ -140,17 +141,17 @@ export async function insertAudit(tx: Executor, entries: readonly AuditEntry[]):
 export function ledgerColumns(rows: readonly LedgerChange[]): UnnestColumn[] {
   return [
     col.id("policy_id", rows.map((r) => r.policyId)),
-    col.date("claim_date", rows.map((r) => r.claimDate)),
+    rep.date("claim_date", rows.map((r) => r.claimDate)),
     col.int8("fence_token", rows.map((r) => r.content.fenceToken)),
     col.text("inputs_hash", rows.map((r) => r.content.inputsHash)),
-    col.text("calculator_version", rows.map((r) => r.content.calculatorVersion)),
+    rep.text("calculator_version", rows.map((r) => r.content.calculatorVersion)),
     col.int4("events_count", rows.map((r) => r.content.eventsCount)),
     col.int4("claims_count", rows.map((r) => r.content.claimsCount)),
     col.int4("capped_count", rows.map((r) => r.content.cappedCount)),
     col.int4("payout_bps_total", rows.map((r) => r.content.payoutBpsTotal)),
     col.int8("payout_amount_total", rows.map((r) => r.content.payoutAmountTotal)),
     col.int4("computations", rows.map((r) => r.content.computations)),
-    col.text("written_by", rows.map((r) => r.content.writtenBy)),
+    rep.text("written_by", rows.map((r) => r.content.writtenBy)),
   ];
 }
 

@@ -7,7 +7,13 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { sql } from "drizzle-orm";
-import { textArrayLiteral, unnestColumn as col, unnestFrom } from "../../../src/store/unnest.ts";
+import {
+  repeatedColumn as rep,
+  textArrayLiteral,
+  unnestColumn as col,
+  unnestFrom,
+  unnestRef,
+} from "../../../src/store/unnest.ts";
 import { useTestDatabase } from "../../support/database.ts";
 import { test } from "../../support/test.ts";
 
@@ -33,6 +39,8 @@ interface Row {
   n: number | null;
   b: boolean;
   tags: string[] | null;
+  /** Sent dictionary-encoded (repeatedColumn). */
+  repeated: string | null;
 }
 
 async function roundTrip(rows: readonly Row[]): Promise<Row[]> {
@@ -43,21 +51,40 @@ async function roundTrip(rows: readonly Row[]): Promise<Row[]> {
     col.bool("b", rows.map((r) => r.b)),
     col.textArray("tags", rows.map((r) => r.tags)),
   ];
+  const repeated = rep.text("repeated", rows.map((r) => r.repeated));
   const result = await database.db.execute<
-    { i: number; t: string | null; n: string | null; b: boolean; tags: string[] | null }
+    {
+      i: number;
+      t: string | null;
+      n: string | null;
+      b: boolean;
+      tags: string[] | null;
+      repeated: string | null;
+    }
   >(sql`select u.i::int4 as i, u.t as t, u.n::int8::text as n, u.b::bool as b,
-    u.tags::text[] as tags from ${unnestFrom(columns)} order by 1`);
+    u.tags::text[] as tags, ${unnestRef(repeated)} as repeated
+    from ${unnestFrom([...columns, repeated])} order by 1`);
   return [...result].map((r) => ({
     t: r.t,
     n: r.n === null ? null : Number(r.n),
     b: r.b,
     tags: r.tags,
+    repeated: r.repeated,
   }));
 }
 
 test("edge-case strings come back exactly, as values and as array elements", async () => {
-  const rows: Row[] = EDGE.map((t, i) => ({ t, n: i - 3, b: i % 2 === 0, tags: [t, ...EDGE] }));
-  rows.push({ t: null, n: null, b: false, tags: null }, { t: "x", n: 0, b: true, tags: [] });
+  const rows: Row[] = EDGE.map((t, i) => ({
+    t,
+    n: i - 3,
+    b: i % 2 === 0,
+    tags: [t, ...EDGE],
+    repeated: EDGE[i % 3]!,
+  }));
+  rows.push(
+    { t: null, n: null, b: false, tags: null, repeated: null },
+    { t: "x", n: 0, b: true, tags: [], repeated: EDGE[1]! },
+  );
   assert.deepEqual(await roundTrip(rows), rows);
 });
 
@@ -70,6 +97,9 @@ test("random strings round-trip through the literals", async () => {
           n: fc.option(fc.integer(), { nil: null }),
           b: fc.boolean(),
           tags: fc.option(fc.array(fc.string({ unit: "binary" }), { maxLength: 4 }), {
+            nil: null,
+          }),
+          repeated: fc.option(fc.constantFrom("a", 'q"uote', "b\\s", "NULL", ""), {
             nil: null,
           }),
         }),
