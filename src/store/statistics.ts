@@ -7,6 +7,11 @@
  * PostgreSQL with autovacuum off, where the daily run's database time grew by 10% with every
  * day computed before), the daily run and reruns refresh them when they finish, with the same
  * threshold autovacuum's ANALYZE uses.
+ *
+ * A coarse sample is enough for that (STATISTICS_TARGET): what the plans need is the tables'
+ * sizes and rough distributions, and the default sample (30,000 rows a table) cost a tenth of
+ * the database's CPU for a daily run of 100,000 policies. Where autovacuum runs, it computes
+ * full statistics on its own schedule and this refresh rarely finds a table lagging.
  */
 import { sql } from "drizzle-orm";
 import type { Executor } from "./connection.ts";
@@ -14,6 +19,9 @@ import { storageError } from "./storage-errors.ts";
 
 /** The tables whose row counts the calculation changes every day. */
 const GROWING_TABLES = ["calculation_ledger", "claims", "claim_audit"] as const;
+
+/** default_statistics_target for the refresh: samples 300 x 10 rows a table instead of 30,000. */
+const STATISTICS_TARGET = 10;
 
 /** autovacuum_analyze_threshold and autovacuum_analyze_scale_factor at their defaults. */
 const BASE_THRESHOLD = 50;
@@ -37,9 +45,12 @@ export async function refreshStatistics(db: Executor): Promise<StatisticsRefresh
       .filter((r) => Number(r.changed) > BASE_THRESHOLD + SCALE_FACTOR * Number(r.tuples))
       .map((r) => r.table)
       .sort();
-    for (const table of stale) {
-      // Identifiers from the fixed list above, never from input.
-      await db.execute(sql.raw(`analyze "${table}"`));
+    if (stale.length > 0) {
+      await db.transaction(async (tx) => {
+        await tx.execute(sql.raw(`set local default_statistics_target = ${STATISTICS_TARGET}`));
+        // Identifiers from the fixed list above, never from input.
+        for (const table of stale) await tx.execute(sql.raw(`analyze "${table}"`));
+      });
     }
     return { analyzed: stale };
   } catch (error) {

@@ -12,9 +12,10 @@
  * a new string each) after we had already turned every value into a string, which was a tenth
  * of the daily run's worker CPU, most of it garbage; a literal is one string per column, and
  * values that need no escaping (ids, dates, numbers) are joined in one step. PostgreSQL parses
- * it exactly (array_in, then the cast of each element). Text for every column also sidesteps
- * postgres.js typing an array from its first element and Drizzle's pass-through serialisers
- * for date and timestamp types on the shared client.
+ * it exactly, each element straight into the column's type (`$1::int8[]`). A literal is a
+ * string to the driver, which also sidesteps postgres.js typing an array from its first
+ * element and Drizzle's pass-through serialisers for date and timestamp types on the shared
+ * client.
  */
 import { getTableColumns, getTableName, type SQL, sql } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
@@ -22,8 +23,15 @@ import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 export interface UnnestColumn {
   /** The column name in the unnest alias list (and, for inserts, the table column name). */
   name: string;
-  /** The SQL type each text value is cast to. */
+  /** The SQL type of a row's value (`u.name::type`). */
   type: string;
+  /**
+   * The SQL type the parameter is cast to: the values' own array type, so that PostgreSQL
+   * parses each value once, straight into its type (text[] then a cast per row parsed every
+   * value twice); text[] for values that are themselves arrays (cast per row), int4[] for the
+   * indexes of a dictionary-encoded column.
+   */
+  arrayType: string;
   /** How many values (rows) the column holds. */
   length: number;
   /** The values as one PostgreSQL array literal of text (NULL for null). */
@@ -69,6 +77,7 @@ function bareArrayLiteral(values: readonly (number | bigint | string | null)[]):
 const column = (name: string, type: string, length: number, literal: string): UnnestColumn => ({
   name,
   type,
+  arrayType: type === "text[]" ? "text[]" : `${type.replace(/ collate .*$/, "")}[]`,
   length,
   literal,
 });
@@ -137,6 +146,7 @@ function dictionaryColumn(
   return {
     name,
     type,
+    arrayType: "int4[]",
     length: values.length,
     literal: bareArrayLiteral(codes),
     dictionary: textArrayLiteral([...index.keys()]),
@@ -156,7 +166,7 @@ export function textArrayParam(values: readonly string[]): SQL {
   return sql`${sql.param(textArrayLiteral(values))}::text[]`;
 }
 
-/** `unnest($1::text[], …) as u(a, b, …)`: all columns must have the same length. */
+/** `unnest($1::int8[], …) as u(a, b, …)`: all columns must have the same length. */
 export function unnestFrom(columns: readonly UnnestColumn[], alias = "u"): SQL {
   const length = columns[0]?.length ?? 0;
   for (const c of columns) {
@@ -164,7 +174,7 @@ export function unnestFrom(columns: readonly UnnestColumn[], alias = "u"): SQL {
       throw new Error(`unnest column ${c.name} has ${c.length} values, expected ${length}`);
     }
   }
-  const params = columns.map((c) => sql`${sql.param(c.literal)}::text[]`);
+  const params = columns.map((c) => sql`${sql.param(c.literal)}::${sql.raw(c.arrayType)}`);
   const names = columns.map((c) => sql.identifier(c.name));
   return sql`unnest(${sql.join(params, sql`, `)}) as ${sql.identifier(alias)}(${
     sql.join(names, sql`, `)
@@ -175,7 +185,7 @@ export function unnestFrom(columns: readonly UnnestColumn[], alias = "u"): SQL {
 export function unnestRef(column: UnnestColumn, alias = "u"): SQL {
   const value = sql`${sql.identifier(alias)}.${sql.identifier(column.name)}`;
   if (column.dictionary === undefined) return sql`${value}::${sql.raw(column.type)}`;
-  return sql`(${sql.param(column.dictionary)}::text[])[${value}::int4]::${sql.raw(column.type)}`;
+  return sql`(${sql.param(column.dictionary)}::${sql.raw(column.type)}[])[${value}]`;
 }
 
 /**
