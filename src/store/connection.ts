@@ -11,15 +11,18 @@ import { redact } from "../redact.ts";
 
 export type Sql = postgres.Sql;
 
-/** The Drizzle handle every repository function takes (`Database.db`). */
-export type Db = PostgresJsDatabase;
+/**
+ * The Drizzle handle every repository function takes (`Database.db`), with the postgres.js
+ * client it wraps (`$client`, for the few hot reads that skip Drizzle's row mapping).
+ */
+export type Db = PostgresJsDatabase & { $client: Sql };
 
 /** A Drizzle handle or an open Drizzle transaction: internal statements run on either. */
 export type Executor = PgDatabase<PostgresJsQueryResultHKT>;
 
 export interface Database {
   sql: Sql;
-  db: PostgresJsDatabase;
+  db: Db;
   close(): Promise<void>;
 }
 

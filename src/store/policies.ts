@@ -4,12 +4,12 @@
 import { asc, sql } from "drizzle-orm";
 import { ClaimsError, ErrorCodes } from "../errors.ts";
 import type { Policy } from "../domain/schemas.ts";
-import type { Executor } from "./connection.ts";
+import type { Db, Executor } from "./connection.ts";
 import { policies, policyFields, rowToPolicy } from "./schema/policies.ts";
 import { chunks } from "./chunks.ts";
 import { type UnnestColumn, unnestColumn as col, unnestSelectFor } from "./unnest.ts";
 import { storageError } from "./storage-errors.ts";
-import { inTextList } from "./unnest.ts";
+import { inTextList, textArrayLiteral } from "./unnest.ts";
 import { differsFromExcluded, setFromExcluded, wasInserted } from "./upsert-sql.ts";
 import { requireUniqueIds, type UpsertCounts } from "./upsert-counts.ts";
 
@@ -150,66 +150,63 @@ export interface VersionedPolicy {
 /** Selected with a policy: its row version (see VersionedPolicy). */
 export const policyVersion = sql<string>`${policies}.xmin::text`;
 
-/**
- * A policy row as one JSON array (the columns in the order policyFromJsonArray reads them): the daily run reads a
- * chunk of policies per transaction, and one JSON value a row is parsed natively, where
- * a dozen columns went through the driver's and Drizzle's per-field mapping (a tenth of the
- * worker's allocations).
- */
-const policyAsJsonArray = sql`json_build_array(${policies.id}, ${policies.region},
-  ${policies.currency}, ${policies.sumInsured}, ${policies.timezone}, ${policies.coverageStart},
-  ${policies.coverageEnd}, ${policies.payoutMode}, ${policies.tier1Bps}, ${policies.tier2Bps},
-  ${policies.tier3Bps}, ${policies.periodCapBps})`.mapWith((value: unknown) =>
-  policyFromJsonArray(value)
-);
-
-type PolicyJsonArray = [
-  string,
-  string,
-  string,
-  number,
-  string,
-  string,
-  string,
-  string,
-  number,
-  number,
-  number,
-  number,
-];
-
-function policyFromJsonArray(value: unknown): Policy {
-  const a = (typeof value === "string" ? JSON.parse(value) : value) as PolicyJsonArray;
-  return {
-    id: a[0],
-    region: a[1],
-    currency: a[2],
-    sumInsured: a[3],
-    timezone: a[4],
-    coverageStart: a[5],
-    coverageEnd: a[6],
-    payoutMode: a[7] as Policy["payoutMode"],
-    tierPayoutsBps: { tier1: a[8], tier2: a[9], tier3: a[10] },
-    periodCapBps: a[11],
-  };
+interface VersionedPolicyRow {
+  id: string;
+  region: string;
+  currency: string;
+  sum_insured: string;
+  timezone: string;
+  coverage_start: string;
+  coverage_end: string;
+  payout_mode: string;
+  tier1_bps: number;
+  tier2_bps: number;
+  tier3_bps: number;
+  period_cap_bps: number;
+  version: string;
 }
 
 /**
  * loadPolicies with each row's version, for the calculation path (its write checks the
  * versions under the row locks instead of reading the rows again). At most a chunk of ids a
- * call; one prepared statement.
+ * call.
+ *
+ * The daily run's hottest read (a chunk of policies per transaction), so it is sent through the
+ * driver Drizzle wraps (`db.$client`), as a statement postgres.js prepares once per connection:
+ * the driver builds each row's object itself, where Drizzle's generic per-field mapping of a
+ * dozen columns was a tenth of the worker's allocations. Text casts keep the values independent
+ * of the client's type parsers; the columns are the table's, named in policies.ts.
  */
 export async function loadVersionedPolicies(
-  db: Executor,
+  db: Db,
   ids: readonly string[],
 ): Promise<Map<string, VersionedPolicy>> {
   const out = new Map<string, VersionedPolicy>();
   if (ids.length === 0) return out;
   try {
-    const rows = await db.select({ policy: policyAsJsonArray, version: policyVersion })
-      .from(policies).where(inTextList(policies.id, [...new Set(ids)]))
-      .orderBy(asc(policies.id)).prepare("policies_versioned").execute();
-    for (const row of rows) out.set(row.policy.id, row);
+    const rows = await db.$client<VersionedPolicyRow[]>`
+      select id, region, currency, sum_insured::text as sum_insured, timezone,
+        coverage_start::text as coverage_start, coverage_end::text as coverage_end, payout_mode,
+        tier1_bps, tier2_bps, tier3_bps, period_cap_bps, xmin::text as version
+      from policies where id = any(${textArrayLiteral([...new Set(ids)])}::text[])
+      order by id`;
+    for (const r of rows) {
+      out.set(r.id, {
+        policy: {
+          id: r.id,
+          region: r.region,
+          currency: r.currency,
+          sumInsured: Number(r.sum_insured),
+          timezone: r.timezone,
+          coverageStart: r.coverage_start,
+          coverageEnd: r.coverage_end,
+          payoutMode: r.payout_mode as Policy["payoutMode"],
+          tierPayoutsBps: { tier1: r.tier1_bps, tier2: r.tier2_bps, tier3: r.tier3_bps },
+          periodCapBps: r.period_cap_bps,
+        },
+        version: r.version,
+      });
+    }
   } catch (error) {
     throw storageError(`loading ${ids.length} policies`, error);
   }

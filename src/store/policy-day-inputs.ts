@@ -10,7 +10,7 @@ import { and, asc, gte, lt } from "drizzle-orm";
 import { isValidDate, localDayBounds } from "../domain/calendar.ts";
 import type { Policy, RiskEvent } from "../domain/schemas.ts";
 import { ClaimsError, ErrorCodes } from "../errors.ts";
-import type { Executor } from "./connection.ts";
+import type { Db, Executor } from "./connection.ts";
 import { eventFields, type SelectedEvent, toRiskEvent } from "./events.ts";
 import { loadVersionedPolicies, policiesNotFound } from "./policies.ts";
 import { riskEvents } from "./schema/events.ts";
@@ -63,7 +63,7 @@ export function outOfCoverage(policy: Policy, claimDate: string): ClaimsError {
  * OUT_OF_COVERAGE when the date is not in its coverage.
  */
 export async function loadPolicyDay(
-  db: Executor,
+  db: Db,
   policyId: string,
   claimDate: string,
 ): Promise<PolicyDayInputs> {
@@ -81,7 +81,7 @@ export async function loadPolicyDay(
  * not exist or do not cover the date are reported, not thrown: a batch goes on without them.
  */
 export async function loadPolicyDays(
-  db: Executor,
+  db: Db,
   claimDate: string,
   policyIds: readonly string[],
 ): Promise<PolicyDayBatch> {
