@@ -51,8 +51,18 @@ export interface RedisLockBackendOptions {
   holder?: string | undefined;
 }
 
-/** The exact lock value: release and extension compare against it. */
-type RedisHandle = string;
+/**
+ * The parts of the exact lock value (release and extension compare against the whole of it,
+ * lockValue): kept apart so that a batch release sends tokens only, and the value string is
+ * built only for the rare single-key release and the extensions.
+ */
+interface RedisHandle {
+  holderJson: string;
+  token: string;
+  acquiredAt: string;
+}
+
+const valueOf = (h: RedisHandle): string => lockValue(h.holderJson, h.token, h.acquiredAt);
 
 /**
  * Keys per many-key script call: large enough that per-command costs vanish, small enough
@@ -64,6 +74,12 @@ function pieces<T>(items: readonly T[]): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += KEYS_PER_CALL) out.push(items.slice(i, i + KEYS_PER_CALL));
   return out;
+}
+
+/** Per key of a many-key acquisition: its token or null, and its call's acquisition time. */
+interface ManyReplies {
+  tokens: (string | null)[];
+  acquiredAt: string[];
 }
 
 /** A script reply's array, or the error the pipeline returned for it. */
@@ -136,7 +152,16 @@ export class RedisLockBackend implements LockBackend {
       throw serviceError("acquire", [key], error);
     }
     if (!reply) return null;
-    const lease = this.#lease(key, holder, holderJson, reply, ttlMs, sentAt);
+    const space = reply.indexOf(" ");
+    const lease = this.#lease(
+      key,
+      holder,
+      holderJson,
+      reply.slice(0, space),
+      reply.slice(space + 1),
+      ttlMs,
+      sentAt,
+    );
     this.#track(lease, options.autoExtend ?? true);
     return lease;
   }
@@ -222,20 +247,18 @@ export class RedisLockBackend implements LockBackend {
     key: string,
     holder: string,
     holderJson: string,
-    reply: string,
+    token: string,
+    acquiredAt: string,
     ttlMs: number,
     sentAt: number,
   ): ManagedLease<RedisHandle> {
-    const space = reply.indexOf(" ");
-    const token = reply.slice(0, space);
-    const acquiredAt = reply.slice(space + 1);
     return new ManagedLease({
       key,
       holder,
       fencingToken: BigInt(token),
       acquiredAt: Number(acquiredAt),
       ttlMs,
-      handle: lockValue(holderJson, token, acquiredAt),
+      handle: { holderJson, token, acquiredAt },
       driver: this.#driver,
       sentAt,
     });
@@ -249,7 +272,7 @@ export class RedisLockBackend implements LockBackend {
     unique.forEach(assertLockKey);
     const { ttlMs, holder, holderJson } = this.#prepare(options);
     const sentAt = monotonicNow();
-    let replies: AcquireReply[];
+    let replies: ManyReplies;
     try {
       replies = await this.#acquireReplies(unique, holderJson, ttlMs);
     } catch (error) {
@@ -257,46 +280,63 @@ export class RedisLockBackend implements LockBackend {
     }
     const leases = new Map<string, ManagedLease<RedisHandle>>();
     const autoExtend = options.autoExtend ?? true;
-    unique.forEach((key, i) => {
-      const reply = replies[i];
-      if (!reply) return;
-      const lease = this.#lease(key, holder, holderJson, reply, ttlMs, sentAt);
+    for (let i = 0; i < unique.length; i++) {
+      const token = replies.tokens[i];
+      if (!token) continue;
+      const key = unique[i]!;
+      const lease = this.#lease(
+        key,
+        holder,
+        holderJson,
+        token,
+        replies.acquiredAt[i]!,
+        ttlMs,
+        sentAt,
+      );
       leases.set(key, lease);
       this.#track(lease, autoExtend);
-    });
+    }
     return new ManagedLeaseGroup(leases, this.#driver);
   }
 
   /**
    * One round trip for the whole batch: one many-key call per KEYS_PER_CALL keys, pipelined.
-   * Replies: "<token> <acquiredAt>" or null per key, like ACQUIRE's.
+   * Per key: its token (null when the key is held) and the acquisition time of its call.
    */
   async #acquireReplies(
     keys: readonly string[],
     holderJson: string,
     ttlMs: number,
-  ): Promise<AcquireReply[]> {
-    if (keys.length === 0) return [];
+  ): Promise<ManyReplies> {
+    const out: ManyReplies = { tokens: [], acquiredAt: [] };
+    if (keys.length === 0) return out;
     const fenceTtlMs = fenceTtlFor(ttlMs);
     const parts = pieces(keys);
     const pipeline = this.#lock.pipeline();
     for (const part of parts) {
-      const pairs = part.flatMap((key) => [key, fenceKeyOf(key)]);
+      const pairs: string[] = new Array(part.length * 2);
+      part.forEach((key, i) => {
+        pairs[2 * i] = key;
+        pairs[2 * i + 1] = fenceKeyOf(key);
+      });
       pipeline.claimsLockAcquireMany(pairs.length, ...pairs, holderJson, ttlMs, fenceTtlMs);
     }
     const results = (await pipeline.exec()) ?? [];
-    const replies: AcquireReply[] = [];
     let failure: unknown;
     parts.forEach((part, p) => {
       try {
-        const [acquiredAt, ...tokens] = replyOf<string | null>(results[p]);
+        const reply = replyOf<string | null>(results[p]);
+        const acquiredAt = reply[0] as string;
         for (let i = 0; i < part.length; i++) {
-          const token = tokens[i];
-          replies.push(token ? `${token} ${acquiredAt}` : null);
+          out.tokens.push(reply[i + 1] || null);
+          out.acquiredAt.push(acquiredAt);
         }
       } catch (error) {
         failure ??= error;
-        for (let i = 0; i < part.length; i++) replies.push(null);
+        for (let i = 0; i < part.length; i++) {
+          out.tokens.push(null);
+          out.acquiredAt.push("");
+        }
       }
     });
     if (failure !== undefined) {
@@ -304,15 +344,15 @@ export class RedisLockBackend implements LockBackend {
       // only ours) rather than leave it locked until the TTL, then report the failure. Keys a
       // failed call took before its error (a key of the wrong type) expire with their TTL.
       const taken: { key: string; value: string }[] = [];
-      replies.forEach((reply, i) => {
-        if (!reply) return;
-        const [token = "", acquiredAt = ""] = reply.split(" ");
-        taken.push({ key: keys[i]!, value: lockValue(holderJson, token, acquiredAt) });
+      out.tokens.forEach((token, i) => {
+        if (token) {
+          taken.push({ key: keys[i]!, value: lockValue(holderJson, token, out.acquiredAt[i]!) });
+        }
       });
       if (taken.length > 0) await this.#releaseValues(taken).catch(() => undefined);
       throw failure;
     }
-    return replies;
+    return out;
   }
 
   /** Every lease joins the backend's keeper for its TTL: one timer for all of them. */
@@ -332,7 +372,7 @@ export class RedisLockBackend implements LockBackend {
       const reply = await this.#lock.claimsLockExtend(
         lease.key,
         fenceKeyOf(lease.key),
-        lease.handle,
+        valueOf(lease.handle),
         ttlMs,
         fenceTtlMs,
       );
@@ -347,7 +387,7 @@ export class RedisLockBackend implements LockBackend {
         ...pairs,
         ttlMs,
         fenceTtlMs,
-        ...part.map((lease) => lease.handle),
+        ...part.map((lease) => valueOf(lease.handle)),
       );
     }
     const results = (await pipeline.exec()) ?? [];
@@ -363,7 +403,7 @@ export class RedisLockBackend implements LockBackend {
 
   async #releaseOne(lease: ManagedLease<RedisHandle>): Promise<boolean> {
     try {
-      return (await this.#lock.claimsLockRelease(lease.key, lease.handle)) === 1;
+      return (await this.#lock.claimsLockRelease(lease.key, valueOf(lease.handle))) === 1;
     } catch (error) {
       throw serviceError("release", [lease.key], error);
     }
@@ -377,9 +417,45 @@ export class RedisLockBackend implements LockBackend {
     }
   }
 
-  /** One round trip for a batch (many-key calls, pipelined). */
-  #releaseMany(leases: readonly ManagedLease<RedisHandle>[]): Promise<boolean[]> {
-    return this.#releaseValues(leases.map((lease) => ({ key: lease.key, value: lease.handle })));
+  /**
+   * One round trip for a batch: the leases of each acquisition call (one holder, one
+   * acquiredAt) go as one many-key call that sends their tokens only, KEYS_PER_CALL at most.
+   */
+  async #releaseMany(leases: readonly ManagedLease<RedisHandle>[]): Promise<boolean[]> {
+    const groups = new Map<string, number[]>();
+    leases.forEach((lease, i) => {
+      const { holderJson, acquiredAt } = lease.handle;
+      const group = `${acquiredAt} ${holderJson}`;
+      let members = groups.get(group);
+      if (!members) groups.set(group, members = []);
+      members.push(i);
+    });
+    const calls: number[][] = [];
+    const pipeline = this.#lock.pipeline();
+    for (const members of groups.values()) {
+      for (const part of pieces(members)) {
+        const { holderJson, acquiredAt } = leases[part[0]!]!.handle;
+        const args: (string | number)[] = new Array(part.length * 2 + 3);
+        args[0] = part.length;
+        part.forEach((index, i) => {
+          args[1 + i] = leases[index]!.key;
+          args[3 + part.length + i] = leases[index]!.handle.token;
+        });
+        args[1 + part.length] = holderJson;
+        args[2 + part.length] = acquiredAt;
+        pipeline.claimsLockReleaseTokens(...args);
+        calls.push(part);
+      }
+    }
+    const results = (await pipeline.exec()) ?? [];
+    const released: boolean[] = new Array(leases.length);
+    calls.forEach((part, c) => {
+      const replies = replyOf<number>(results[c]);
+      part.forEach((index, i) => {
+        released[index] = replies[i] === 1;
+      });
+    });
+    return released;
   }
 
   async #releaseValues(locks: readonly { key: string; value: string }[]): Promise<boolean[]> {
