@@ -13,15 +13,22 @@ import type { Policy, RiskEvent } from "../domain/schemas.ts";
 import { canonicalJson } from "./canonical-json.ts";
 
 export function inputsHash(policy: Policy, dayEvents: readonly RiskEvent[]): string {
+  const ordered = canonicalPolicy(policy);
+  if (dayEvents.length === 0 && ordered) {
+    // Most policy-days: the whole text in one native pass, as one flat string.
+    return sha256Hex(JSON.stringify({ events: NO_EVENTS, policy: ordered }));
+  }
   const events = dayEvents.length < 2
     ? dayEvents
     : [...dayEvents].sort((a, b) => compareIds(a.id, b.id));
   // canonicalJson({ policy, events }): its two keys in code-unit order.
   const text = `{"events":${events.length === 0 ? "[]" : canonicalJson(events)},"policy":${
-    policyJson(policy)
+    ordered ? JSON.stringify(ordered) : canonicalJson(policy)
   }}`;
   return sha256Hex(text);
 }
+
+const NO_EVENTS: readonly RiskEvent[] = [];
 
 /**
  * One-shot hashing (`crypto.hash`, Node 20.12+ and Deno) where the runtime has it: no Hash
@@ -40,6 +47,16 @@ function isFiniteNumber(value: unknown): value is number {
 
 /** canonicalJson(policy), written out for the exact shape of a Policy. */
 export function policyJson(p: Policy): string {
+  const ordered = canonicalPolicy(p);
+  return ordered ? JSON.stringify(ordered) : canonicalJson(p);
+}
+
+/**
+ * The policy as an object literal with its keys in canonical order, which JSON.stringify writes
+ * in one native pass as exactly canonicalJson's text (a template of per-field stringify calls
+ * built a dozen strings); null for a value of another shape (it goes through canonicalJson).
+ */
+function canonicalPolicy(p: Policy): object | null {
   const tiers = p.tierPayoutsBps;
   if (
     Object.keys(p).length !== POLICY_KEYS || typeof tiers !== "object" || tiers === null ||
@@ -51,11 +68,9 @@ export function policyJson(p: Policy): string {
     typeof p.region !== "string" || !isFiniteNumber(p.sumInsured) ||
     typeof p.timezone !== "string"
   ) {
-    return canonicalJson(p);
+    return null;
   }
-  // An object literal with the keys in canonical order: JSON.stringify writes it in one native
-  // pass, as one flat string (a template of per-field stringify calls built a dozen strings).
-  return JSON.stringify({
+  return {
     coverageEnd: p.coverageEnd,
     coverageStart: p.coverageStart,
     currency: p.currency,
@@ -66,5 +81,5 @@ export function policyJson(p: Policy): string {
     sumInsured: p.sumInsured,
     tierPayoutsBps: { tier1: tiers.tier1, tier2: tiers.tier2, tier3: tiers.tier3 },
     timezone: p.timezone,
-  });
+  };
 }
