@@ -46,6 +46,15 @@ function totalsOf(claims: Iterable<ClaimContent>, claimDate: string): DayTotals 
   return t;
 }
 
+/** The outcome's changes of a write that changed no claim (shared, never written to). */
+const NO_CHANGES: PolicyDayOutcome["changes"] = Object.freeze({
+  inserted: 0,
+  updated: 0,
+  deleted: 0,
+});
+
+const NO_DAYS: readonly string[] = [];
+
 /** Shared by every write that can change no claim; never written to (see the plan loop). */
 const NO_CLAIMS: ReadonlyMap<string, ClaimContent> = new Map();
 
@@ -135,8 +144,9 @@ export function planPolicyDayWrites(
       continue;
     }
 
-    const changes = { inserted: 0, updated: 0, deleted: 0 };
-    const changedDays = new Set<string>();
+    let changes: PolicyDayOutcome["changes"] = NO_CHANGES;
+    /** Days whose claims this write changed (made on the first change). */
+    let changedDays: Set<string> | null = null;
     let dayHasClaims = false;
     for (const c of current.values()) {
       if (c.claimDate === write.claimDate) {
@@ -144,41 +154,42 @@ export function planPolicyDayWrites(
         break;
       }
     }
-    const record = (
-      action: AuditAction,
-      reason: AuditReason,
-      old: ClaimContent | null,
-      next: ClaimContent | null,
-    ) => {
-      const c = (next ?? old)!;
-      audit.push({
-        policyId: write.policyId,
-        claimDate: c.claimDate,
-        claimKey: c.claimKey,
-        action,
-        reason,
-        computedDate: write.claimDate,
-        old,
-        new: next,
-        fenceToken: write.fenceToken,
-        calculatorVersion,
-        writtenBy: write.writtenBy,
-      });
-      touched.set(claimKeyOf(write.policyId, c.claimDate, c.claimKey), {
-        policyId: write.policyId,
-        claimDate: c.claimDate,
-        claimKey: c.claimKey,
-        token: write.fenceToken,
-      });
-      changedDays.add(c.claimDate);
-      if (action === "insert") changes.inserted++;
-      else if (action === "update") changes.updated++;
-      else changes.deleted++;
-    };
-
     // Nothing stored on the day and nothing to store: no claim can change (the common case).
     if (write.candidates.length > 0 || dayHasClaims) {
       const claims = claimsOf(write.policyId); // `current` itself here (never NO_CLAIMS)
+      const record = (
+        action: AuditAction,
+        reason: AuditReason,
+        old: ClaimContent | null,
+        next: ClaimContent | null,
+      ) => {
+        const c = (next ?? old)!;
+        audit.push({
+          policyId: write.policyId,
+          claimDate: c.claimDate,
+          claimKey: c.claimKey,
+          action,
+          reason,
+          computedDate: write.claimDate,
+          old,
+          new: next,
+          fenceToken: write.fenceToken,
+          calculatorVersion,
+          writtenBy: write.writtenBy,
+        });
+        touched.set(claimKeyOf(write.policyId, c.claimDate, c.claimKey), {
+          policyId: write.policyId,
+          claimDate: c.claimDate,
+          claimKey: c.claimKey,
+          token: write.fenceToken,
+        });
+        (changedDays ??= new Set()).add(c.claimDate);
+        if (changes === NO_CHANGES) changes = { inserted: 0, updated: 0, deleted: 0 };
+        if (action === "insert") changes.inserted++;
+        else if (action === "update") changes.updated++;
+        else changes.deleted++;
+      };
+
       const inCoverage: Candidate[] = [...claims.values()].filter((c) =>
         covers(policy, c.claimDate)
       );
@@ -211,6 +222,8 @@ export function planPolicyDayWrites(
       }
     }
 
+    // Assigned inside `record` (a closure), which TypeScript's narrowing does not follow.
+    const daysChanged = changedDays as Set<string> | null;
     const t = totalsOf(current.values(), write.claimDate);
     noteLedger(
       writtenKey,
@@ -229,10 +242,10 @@ export function planPolicyDayWrites(
         writtenBy: write.writtenBy,
       },
       true,
-      changedDays.has(write.claimDate),
+      daysChanged?.has(write.claimDate) ?? false,
     );
     // Re-allocated days keep their provenance; their totals follow their claims.
-    for (const day of changedDays) {
+    for (const day of daysChanged ?? NO_DAYS) {
       if (day === write.claimDate) continue;
       const key = dayKey(write.policyId, day);
       const totals = totalsOf(current.values(), day);
@@ -248,7 +261,7 @@ export function planPolicyDayWrites(
     outcomes.push({
       policyId: write.policyId,
       claimDate: write.claimDate,
-      status: !previous || changedDays.size > 0 ? "computed" : "unchanged",
+      status: !previous || daysChanged ? "computed" : "unchanged",
       claims: t.claimsCount,
       cappedClaims: t.cappedCount,
       payoutAmount: t.payoutAmountTotal,
