@@ -16,7 +16,7 @@ import { ID_PATTERN } from "../domain/schemas.ts";
 import { ClaimsError, ErrorCodes } from "../errors.ts";
 import { holderId } from "../locks/holder.ts";
 import type { PolicyDaysDeps } from "./deps.ts";
-import { itemProblem, itemTotals, type PolicyDayItem } from "./policy-day-items.ts";
+import { itemsProblems, itemsTotals, type PolicyDayItem } from "./policy-day-items.ts";
 import { abandonChunk, finishChunk, prepareChunk } from "./run-chunk.ts";
 import {
   addTotals,
@@ -164,11 +164,9 @@ export async function calculatePolicyDays(
   const items: PolicyDayItem[] = [];
 
   const finish = (finished: readonly PolicyDayItem[]) => {
-    for (const item of finished) {
-      state.totals = addTotals(state.totals, itemTotals(item));
-      state.problems = appendProblems(state.problems, itemProblem(item));
-      items.push(item);
-    }
+    state.totals = addTotals(state.totals, itemsTotals(finished));
+    state.problems = appendProblems(state.problems, itemsProblems(finished));
+    for (const item of finished) items.push(item);
     deps.observer?.policyDays(finished);
   };
 

@@ -9,6 +9,13 @@ import fc from "fast-check";
 import { canonicalJson } from "../../src/calc/canonical-json.ts";
 import { inputsHash } from "../../src/calc/inputs-hash.ts";
 import {
+  itemProblem,
+  itemsProblems,
+  itemsTotals,
+  itemTotals,
+  type PolicyDayItem,
+} from "../../src/calc/policy-day-items.ts";
+import {
   addTotals,
   appendProblems,
   emptyTotals,
@@ -168,6 +175,33 @@ test("totals add exactly (money beyond 2^53 included), associatively and commuta
   const big = totalsOf("computed", 1, 0, 9_007_199_254_740_993n);
   assert.equal(addTotals(big, big).payoutAmount, "18014398509481986");
   assert.deepEqual(totalsOf("contended"), { ...emptyTotals(), policyDays: 1, contended: 1 });
+});
+
+test("a chunk's totals and problems in one pass equal the item-by-item sums", () => {
+  const statuses = ["computed", "unchanged", "stale", "skipped", "contended", "failed"] as const;
+  const item = fc.record({
+    policyId: fc.constantFrom("P1", "P2", "P3"),
+    status: fc.constantFrom(...statuses),
+    claims: fc.nat(5),
+    cappedClaims: fc.nat(5),
+    payoutAmount: fc.bigInt({ min: 0n, max: 2n ** 60n }),
+  }).map((i): PolicyDayItem => ({
+    ...i,
+    claimDate: "2025-01-01",
+    fenceToken: null,
+    inputsHash: null,
+    changes: { inserted: 0, updated: 0, deleted: 0 },
+    ...(i.status === "failed" ? { problem: { type: "X", message: "m" } } : {}),
+  }));
+  fc.assert(
+    fc.property(fc.array(item, { maxLength: 40 }), (items) => {
+      assert.deepEqual(
+        itemsTotals(items),
+        items.map(itemTotals).reduce(addTotals, emptyTotals()),
+      );
+      assert.deepEqual(itemsProblems(items), items.flatMap(itemProblem));
+    }),
+  );
 });
 
 test("problems are kept up to MAX_PROBLEMS", () => {
