@@ -29,10 +29,13 @@ import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
+import type postgres from "postgres";
 import { describeMachine } from "./lib/machine.ts";
 import { median } from "./lib/median.ts";
 import { DEFAULTS } from "../src/config.ts";
 import { PostgresLockBackend } from "../src/locks/postgres/backend.ts";
+import { lockIdOf } from "../src/locks/postgres/lock-id.ts";
+import { TRY_LOCK_ONE_SQL, UNLOCK_ONE_SQL } from "../src/locks/postgres/statements.ts";
 import { RedisLockBackend } from "../src/locks/redis/backend.ts";
 import { runMigrations } from "../src/store/migrate.ts";
 
@@ -75,11 +78,12 @@ interface Summary {
   cyclesPerSec: number;
 }
 
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
 function summarize(samples: number[]): Summary {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
   const total = samples.reduce((sum, x) => sum + x, 0);
-  const round3 = (x: number) => Math.round(x * 1000) / 1000;
   return {
     cycles: samples.length,
     p50Ms: round3(at(0.5)),
@@ -204,6 +208,7 @@ async function benchPostgres(url: string) {
       },
     );
     const batch = await timeBatches(backend, prefix);
+    const server = await serverTimings(sql, `${prefix}:server`);
     await sql`delete from lock_fences where key like ${prefix + "%"}`;
     const lockSummary = summarize(lock);
     const floorSummary = summarize(floor);
@@ -215,10 +220,72 @@ async function benchPostgres(url: string) {
       ratioToSelect1: Math.round((lockSummary.p50Ms / floorSummary.p50Ms) * 100) / 100,
       targetRatio: TARGET_RATIO,
       batch,
+      server: serverVerdict(server, floorSummary.p50Ms),
     };
   } finally {
     await backend.close();
   }
+}
+
+/** Server-side execution times (EXPLAIN ANALYZE "Execution Time"), ms, medians of samples. */
+interface ServerTimings {
+  samples: number;
+  acquireMs: number;
+  releaseMs: number;
+  select1Ms: number;
+}
+
+const SERVER_SAMPLES = 500;
+
+/**
+ * The statements of one acquire + release cycle and of the floor, timed by PostgreSQL itself
+ * (on the lock session, so with its settings): what the fencing work costs on the server,
+ * apart from the round trips and the client.
+ */
+async function serverTimings(sql: postgres.Sql, key: string): Promise<ServerTimings> {
+  const lockId = lockIdOf(key).toString();
+  const executionMs = async (statement: string, params: string[]) => {
+    const [row] = await sql.unsafe<{ "QUERY PLAN": [{ "Execution Time": number }] }[]>(
+      `explain (analyze, timing off, format json) ${statement}`,
+      params,
+    );
+    return row!["QUERY PLAN"][0]["Execution Time"];
+  };
+  const acquire: number[] = [];
+  const release: number[] = [];
+  const select1: number[] = [];
+  for (let i = 0; i < SERVER_SAMPLES; i++) {
+    acquire.push(await executionMs(TRY_LOCK_ONE_SQL, [key, lockId, "bench/locks"]));
+    release.push(await executionMs(UNLOCK_ONE_SQL, [lockId]));
+    select1.push(await executionMs("select 1", []));
+  }
+  return {
+    samples: SERVER_SAMPLES,
+    acquireMs: median(acquire),
+    releaseMs: median(release),
+    select1Ms: median(select1),
+  };
+}
+
+/**
+ * What the server-side times mean for the ratio: a cycle is two round trips either way, so
+ * with a client that cost nothing the best ratio would be (2 rt + acquire + release) /
+ * (2 rt + 2 select1), rt being one round trip of the floor without its select's execution.
+ */
+type ServerVerdict = ReturnType<typeof serverVerdict>;
+
+function serverVerdict(t: ServerTimings, floorPairP50Ms: number) {
+  const roundTripMs = Math.max(0, floorPairP50Ms / 2 - t.select1Ms);
+  const fencingMs = t.acquireMs + t.releaseMs - 2 * t.select1Ms;
+  return {
+    samples: t.samples,
+    acquireMs: round3(t.acquireMs),
+    releaseMs: round3(t.releaseMs),
+    select1Ms: round3(t.select1Ms),
+    roundTripMs: round3(roundTripMs),
+    fencingWorkMs: round3(fencingMs),
+    bestRatioWithAFreeClient: round2((floorPairP50Ms + fencingMs) / floorPairP50Ms),
+  };
 }
 
 function benchDatabaseUrl(): string {
@@ -246,7 +313,12 @@ async function quietMachine(): Promise<number[]> {
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 const loadBefore = os.loadavg();
-const measured = [];
+const measured: {
+  run: number;
+  load1AtStart: number;
+  redis: Awaited<ReturnType<typeof benchRedis>>;
+  postgres: Awaited<ReturnType<typeof benchPostgres>>;
+}[] = [];
 for (let run = 1; run <= runs; run++) {
   const load = await quietMachine();
   const redis = await benchRedis(redisUrl);
@@ -257,7 +329,10 @@ for (let run = 1; run <= runs; run++) {
       `${redis.rawP50Ms} ms = ${redis.ratioToRaw}; postgres p50 ${postgres.p50Ms} ms vs 2x ` +
       `SELECT 1 ${postgres.select1PairP50Ms} ms = ${postgres.ratioToSelect1}; batch of ` +
       `${batchSize}: redis ${redis.batch.acquireP50Ms}/${redis.batch.releaseP50Ms} ms, postgres ` +
-      `${postgres.batch.acquireP50Ms}/${postgres.batch.releaseP50Ms} ms (acquire/release)`,
+      `${postgres.batch.acquireP50Ms}/${postgres.batch.releaseP50Ms} ms (acquire/release); ` +
+      `postgres server-side: acquire ${postgres.server.acquireMs} + release ` +
+      `${postgres.server.releaseMs} ms vs SELECT 1 ${postgres.server.select1Ms} ms, best ratio ` +
+      `with a free client ${postgres.server.bestRatioWithAFreeClient}`,
   );
 }
 const redisRatio = round2(median(measured.map((m) => m.redis.ratioToRaw)));
@@ -288,6 +363,17 @@ const result = {
     batchAcquireP50Ms: median(measured.map((m) => m.postgres.batch.acquireP50Ms)),
     batchReleaseP50Ms: median(measured.map((m) => m.postgres.batch.releaseP50Ms)),
     targetRatio: TARGET_RATIO,
+    /**
+     * Medians over the runs of the server-side times (EXPLAIN ANALYZE, SERVER_SAMPLES a run):
+     * fencingWorkMs is what acquire + release execute beyond two SELECT 1; with it, even a
+     * client costing nothing would reach bestRatioWithAFreeClient.
+     */
+    server: Object.fromEntries(
+      (Object.keys(measured[0]!.postgres.server) as (keyof ServerVerdict)[]).map((k) => [
+        k,
+        median(measured.map((m) => m.postgres.server[k])),
+      ]),
+    ),
   },
   targetsMet: redisRatio <= TARGET_RATIO && postgresRatio <= TARGET_RATIO,
   measurements: measured,

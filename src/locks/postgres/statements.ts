@@ -29,21 +29,15 @@ export interface FenceRow {
 /**
  * Tries one lock on the session; the fence row when acquired, none when held elsewhere.
  * The try-lock is a one-time filter of a one-row select, so it runs exactly once, and the
- * upsert only sees a row when it succeeded.
+ * upsert only sees a row when it succeeded. $1 key, $2 lock id, $3 holder. (Exported as text
+ * for bench/locks.ts, which times it on the server with EXPLAIN ANALYZE.)
  */
-export function tryLockOne(
-  sql: Sql,
-  key: string,
-  lockId: bigint,
-  holder: string,
-): Promise<FenceRow[]> {
-  const id = lockId.toString();
-  return sql<FenceRow[]>`
+export const TRY_LOCK_ONE_SQL = `
     insert into lock_fences as f (key, lock_id, token, holder, acquired_at, updated_at)
-    select ${key}, ${id}::bigint, (extract(epoch from t.now) * 1000000)::bigint, ${holder},
+    select $1::text, $2::bigint, (extract(epoch from t.now) * 1000000)::bigint, $3::text,
            t.now, t.now
     from (select clock_timestamp() as now) as t
-    where pg_try_advisory_lock(${id}::bigint)
+    where pg_try_advisory_lock($2::bigint)
     on conflict (key) do update set
       token = greatest(f.token + 1, excluded.token),
       lock_id = excluded.lock_id,
@@ -52,6 +46,17 @@ export function tryLockOne(
       updated_at = excluded.updated_at
     returning f.key, f.token::text as token,
               floor(extract(epoch from f.acquired_at) * 1000)::int8::text as acquired_ms`;
+
+/** Releases one lock of the session: $1 lock id. */
+export const UNLOCK_ONE_SQL = "select pg_advisory_unlock($1::bigint) as released";
+
+export function tryLockOne(
+  sql: Sql,
+  key: string,
+  lockId: bigint,
+  holder: string,
+): Promise<FenceRow[]> {
+  return sql.unsafe<FenceRow[]>(TRY_LOCK_ONE_SQL, [key, lockId.toString(), holder]);
 }
 
 /** Tries many locks in one statement (one round trip); fence rows of those acquired. */
@@ -83,8 +88,9 @@ export function tryLockMany(
 /** Unlocks ids on the session, one result per id in order (false: this session did not hold it). */
 export async function unlockMany(sql: Sql, lockIds: readonly bigint[]): Promise<boolean[]> {
   if (lockIds.length === 1) {
-    const rows = await sql<{ released: boolean }[]>`
-      select pg_advisory_unlock(${lockIds[0]!.toString()}::bigint) as released`;
+    const rows = await sql.unsafe<{ released: boolean }[]>(UNLOCK_ONE_SQL, [
+      lockIds[0]!.toString(),
+    ]);
     return [rows[0]?.released === true];
   }
   const rows = await sql<{ released: boolean }[]>`
