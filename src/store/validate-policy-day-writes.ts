@@ -33,12 +33,17 @@ function isBps(value: unknown): boolean {
 /** Throws INPUT_INVALID at the first malformed write. */
 export function validatePolicyDayWrites(writes: readonly PolicyDayWrite[]): void {
   const versionOf = new Map<string, string>();
+  // A chunk's writes share one or a few dates: each distinct date is checked once.
+  let validDate = "";
   writes.forEach((w, i) => {
     if (typeof w?.policyId !== "string" || !ID_PATTERN.test(w.policyId)) {
       invalid(i, w, "policyId", `must match ${ID_PATTERN.source}, got ${show(w?.policyId)}`);
     }
-    if (typeof w.claimDate !== "string" || !isValidDate(w.claimDate)) {
-      invalid(i, w, "claimDate", `must be an existing YYYY-MM-DD date, got ${show(w.claimDate)}`);
+    if (w.claimDate !== validDate) {
+      if (typeof w.claimDate !== "string" || !isValidDate(w.claimDate)) {
+        invalid(i, w, "claimDate", `must be an existing YYYY-MM-DD date, got ${show(w.claimDate)}`);
+      }
+      validDate = w.claimDate;
     }
     if (typeof w.fenceToken !== "bigint" || w.fenceToken < 0n) {
       invalid(i, w, "fenceToken", `must be a non-negative bigint, got ${show(w.fenceToken)}`);
@@ -69,6 +74,7 @@ export function validatePolicyDayWrites(writes: readonly PolicyDayWrite[]): void
       }
       versionOf.set(w.policyId, version);
     }
+    if (w.candidates.length === 0) return;
     const keys = new Set<string>();
     w.candidates.forEach((c, j) => {
       const at = `candidates[${j}]`;
