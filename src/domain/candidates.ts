@@ -106,6 +106,8 @@ export function calculateDayCandidates(
   claimDate: string,
   events: Iterable<RiskEvent>,
 ): Candidate[] {
+  // No events, no candidates: most policy-days of a daily run, without the grouping's maps.
+  if (Array.isArray(events) && events.length === 0) return [];
   const dayEvents = relevantByDate(policy, events).get(claimDate) ?? [];
   return candidatesForDate(policy, claimDate, dayEvents);
 }
