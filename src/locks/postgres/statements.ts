@@ -56,7 +56,11 @@ export function tryLockOne(
   lockId: bigint,
   holder: string,
 ): Promise<FenceRow[]> {
-  return sql.unsafe<FenceRow[]>(TRY_LOCK_ONE_SQL, [key, lockId.toString(), holder]);
+  // prepare: postgres.js prepares tagged templates, not unsafe() text, unless asked; unprepared,
+  // every acquisition would wait for an extra Parse/Describe round trip.
+  return sql.unsafe<FenceRow[]>(TRY_LOCK_ONE_SQL, [key, lockId.toString(), holder], {
+    prepare: true,
+  });
 }
 
 /** Tries many locks in one statement (one round trip); fence rows of those acquired. */
@@ -88,9 +92,11 @@ export function tryLockMany(
 /** Unlocks ids on the session, one result per id in order (false: this session did not hold it). */
 export async function unlockMany(sql: Sql, lockIds: readonly bigint[]): Promise<boolean[]> {
   if (lockIds.length === 1) {
-    const rows = await sql.unsafe<{ released: boolean }[]>(UNLOCK_ONE_SQL, [
-      lockIds[0]!.toString(),
-    ]);
+    const rows = await sql.unsafe<{ released: boolean }[]>(
+      UNLOCK_ONE_SQL,
+      [lockIds[0]!.toString()],
+      { prepare: true },
+    );
     return [rows[0]?.released === true];
   }
   const rows = await sql<{ released: boolean }[]>`
