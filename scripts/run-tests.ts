@@ -7,11 +7,14 @@
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { denoBinary, nodeBinary, parseRuntime, type Runtime } from "./lib/runtimes.ts";
 import { repoRoot, startTemporalDevServer } from "./lib/temporal-dev-server.ts";
+import { silentLogger } from "../src/log.ts";
+import { writeWorkflowBundle } from "../src/temporal/worker.ts";
 
 function findTests(target: string): string[] {
   const full = path.resolve(repoRoot, target);
@@ -38,6 +41,12 @@ if (files.length === 0) {
 }
 
 const started = Date.now();
+// One workflow bundle for every worker the suites start from a prebuilt bundle
+// (tests/support/workers.ts prebuiltWorkflowBundle), built here on Node. Workers started
+// without one still bundle by themselves, on their own runtime.
+const workflowBundle = path.join(os.tmpdir(), `claims-test-workflows-${process.pid}.js`);
+await writeWorkflowBundle(workflowBundle, silentLogger);
+process.once("exit", () => fs.rmSync(workflowBundle, { force: true }));
 const temporal = await startTemporalDevServer({
   logFile: path.join(repoRoot, ".cache", "logs", "temporal-tests.log"),
 });
@@ -68,7 +77,11 @@ const child = spawn(
   {
     stdio: "inherit",
     cwd: repoRoot,
-    env: { ...process.env, TEST_TEMPORAL_ADDRESS: temporal.address },
+    env: {
+      ...process.env,
+      TEST_TEMPORAL_ADDRESS: temporal.address,
+      TEST_WORKFLOW_BUNDLE: workflowBundle,
+    },
   },
 );
 const forward = (signal: NodeJS.Signals) => child.kill(signal);

@@ -68,6 +68,11 @@ let bundle: Promise<string> | undefined;
  * process spawns: bundling costs seconds of CPU per worker otherwise.
  */
 export function prebuiltWorkflowBundle(): Promise<string> {
+  // scripts/run-tests.ts bundles once for the whole run (on Node) and names the file here: a
+  // Deno test process would otherwise bundle once per test file, and the bundler's native swc
+  // module once crashed a Deno test process (a segfault in its thread pool).
+  const given = process.env["TEST_WORKFLOW_BUNDLE"];
+  if (given) return Promise.resolve(given);
   bundle ??= (async () => {
     const { writeWorkflowBundle } = await import("../../src/temporal/worker.ts");
     const file = path.join(os.tmpdir(), `claims-workflows-${process.pid}-${Date.now()}.js`);
