@@ -5,7 +5,13 @@ import { asc, sql } from "drizzle-orm";
 import { ClaimsError, ErrorCodes } from "../errors.ts";
 import type { Policy } from "../domain/schemas.ts";
 import type { Db, Executor } from "./connection.ts";
-import { policies, policyFields, rowToPolicy } from "./schema/policies.ts";
+import {
+  columnsToPolicy,
+  policies,
+  type PolicyColumns,
+  policyFields,
+  rowToPolicy,
+} from "./schema/policies.ts";
 import { chunks } from "./chunks.ts";
 import { type UnnestColumn, unnestColumn as col, unnestSelectFor } from "./unnest.ts";
 import { storageError } from "./storage-errors.ts";
@@ -150,19 +156,7 @@ export interface VersionedPolicy {
 /** Selected with a policy: its row version (see VersionedPolicy). */
 export const policyVersion = sql<string>`${policies}.xmin::text`;
 
-interface VersionedPolicyRow {
-  id: string;
-  region: string;
-  currency: string;
-  sum_insured: string;
-  timezone: string;
-  coverage_start: string;
-  coverage_end: string;
-  payout_mode: string;
-  tier1_bps: number;
-  tier2_bps: number;
-  tier3_bps: number;
-  period_cap_bps: number;
+interface VersionedPolicyRow extends PolicyColumns {
   version: string;
 }
 
@@ -190,23 +184,7 @@ export async function loadVersionedPolicies(
         tier1_bps, tier2_bps, tier3_bps, period_cap_bps, xmin::text as version
       from policies where id = any(${textArrayLiteral([...new Set(ids)])}::text[])
       order by id`;
-    for (const r of rows) {
-      out.set(r.id, {
-        policy: {
-          id: r.id,
-          region: r.region,
-          currency: r.currency,
-          sumInsured: Number(r.sum_insured),
-          timezone: r.timezone,
-          coverageStart: r.coverage_start,
-          coverageEnd: r.coverage_end,
-          payoutMode: r.payout_mode as Policy["payoutMode"],
-          tierPayoutsBps: { tier1: r.tier1_bps, tier2: r.tier2_bps, tier3: r.tier3_bps },
-          periodCapBps: r.period_cap_bps,
-        },
-        version: r.version,
-      });
-    }
+    for (const r of rows) out.set(r.id, { policy: columnsToPolicy(r), version: r.version });
   } catch (error) {
     throw storageError(`loading ${ids.length} policies`, error);
   }

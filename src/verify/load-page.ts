@@ -10,39 +10,10 @@ import type postgres from "postgres";
 import { addDays } from "../domain/calendar.ts";
 import { type PreparedEvents, prepareEvents } from "../domain/prepared-events.ts";
 import type { Policy, RiskEvent } from "../domain/schemas.ts";
+import { columnsToPolicy, type PolicyColumns } from "../store/schema/policies.ts";
 import type { DateRange, StoredClaim, StoredEvent, StoredLedgerDay } from "./check-policy.ts";
 
 export type Tx = postgres.TransactionSql;
-
-interface PolicyRow {
-  id: string;
-  region: string;
-  currency: string;
-  sum_insured: bigint;
-  timezone: string;
-  coverage_start: string;
-  coverage_end: string;
-  payout_mode: string;
-  tier1_bps: number;
-  tier2_bps: number;
-  tier3_bps: number;
-  period_cap_bps: number;
-}
-
-function toPolicy(r: PolicyRow): Policy {
-  return {
-    id: r.id,
-    region: r.region,
-    currency: r.currency,
-    sumInsured: Number(r.sum_insured),
-    timezone: r.timezone,
-    coverageStart: r.coverage_start,
-    coverageEnd: r.coverage_end,
-    payoutMode: r.payout_mode as Policy["payoutMode"],
-    tierPayoutsBps: { tier1: r.tier1_bps, tier2: r.tier2_bps, tier3: r.tier3_bps },
-    periodCapBps: r.period_cap_bps,
-  };
-}
 
 const CURSOR = "claims_verify_policies";
 
@@ -68,9 +39,9 @@ export async function* policyPages(
     order by region collate "C", id`;
   try {
     for (;;) {
-      const rows = await tx.unsafe<PolicyRow[]>(`fetch forward ${pageSize} from ${CURSOR}`);
+      const rows = await tx.unsafe<PolicyColumns[]>(`fetch forward ${pageSize} from ${CURSOR}`);
       if (rows.length === 0) return;
-      yield rows.map(toPolicy);
+      yield rows.map(columnsToPolicy);
     }
   } finally {
     await tx.unsafe(`close ${CURSOR}`);

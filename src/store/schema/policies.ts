@@ -74,6 +74,41 @@ export const policyFields = {
   periodCapBps: policies.periodCapBps,
 };
 
+/**
+ * A policies row as postgres.js returns it to the reads that skip Drizzle's mapping (the
+ * calculation's policy read, verify's cursor): snake_case columns, dates selected as text, the
+ * sum insured as the client's int8 (bigint) or as text.
+ */
+export interface PolicyColumns {
+  id: string;
+  region: string;
+  currency: string;
+  sum_insured: bigint | string;
+  timezone: string;
+  coverage_start: string;
+  coverage_end: string;
+  payout_mode: string;
+  tier1_bps: number;
+  tier2_bps: number;
+  tier3_bps: number;
+  period_cap_bps: number;
+}
+
+export function columnsToPolicy(r: PolicyColumns): Policy {
+  return {
+    id: r.id,
+    region: r.region,
+    currency: r.currency,
+    sumInsured: Number(r.sum_insured),
+    timezone: r.timezone,
+    coverageStart: r.coverage_start,
+    coverageEnd: r.coverage_end,
+    payoutMode: r.payout_mode as Policy["payoutMode"],
+    tierPayoutsBps: { tier1: r.tier1_bps, tier2: r.tier2_bps, tier3: r.tier3_bps },
+    periodCapBps: r.period_cap_bps,
+  };
+}
+
 export function rowToPolicy(r: Omit<PolicyRow, "createdAt" | "updatedAt">): Policy {
   return {
     id: r.id,
