@@ -4,8 +4,9 @@
  * same inputs, whatever order storage returned them in. node:crypto runs on Node and Deno.
  *
  * A daily run hashes every policy-day, most of them a policy and no event: the policy's text is
- * written out field by field (policyJson), byte for byte what canonicalJson gives for it, and
- * only a value of another shape goes through the generic walk.
+ * written from an object literal with its keys in canonical order (canonicalPolicy), byte for
+ * byte what canonicalJson gives for it, and only a value of another shape goes through the
+ * generic walk.
  */
 import crypto from "node:crypto";
 import { compareIds } from "../domain/calculate.ts";
@@ -43,12 +44,6 @@ const TIER_KEYS = 3;
 
 function isFiniteNumber(value: unknown): value is number {
   return typeof value === "number" && Number.isFinite(value);
-}
-
-/** canonicalJson(policy), written out for the exact shape of a Policy. */
-export function policyJson(p: Policy): string {
-  const ordered = canonicalPolicy(p);
-  return ordered ? JSON.stringify(ordered) : canonicalJson(p);
 }
 
 /**

@@ -196,7 +196,7 @@ async function lockPolicies(
   const [wantedId, wantedVersion] = wanted.map((c) => unnestRef(c, "w")) as [SQL, SQL];
   const locked = tx.select({
     id: policies.id,
-    version: sql<string>`${policyVersion}`.as("locked_version"),
+    version: policyVersion.as("locked_version"),
   })
     .from(policies).where(inTextList(policies.id, ids)).orderBy(asc(policies.id)).for("update")
     .as("locked");
