@@ -141,8 +141,17 @@ async function run(): Promise<void> {
       if (state.fenceMismatches > 0) throw new Error(`${state.fenceMismatches} fence mismatches`);
       step(`  complete; ${await checkHashes(rawDb.url, date)} inputs hashes equal inputsHash's`);
       if (core && coreDb) {
+        const coreProbe = await startCpuProbe({
+          pids: {},
+          self: "bench",
+          postgres: { url: coreDb.url, database: coreDb.name },
+        });
         const c = await core.run(date);
-        step(`core floor ${date}: ${Math.round((POLICIES / c.ms) * 1000)} policy-days/s`);
+        const coreCpu = await coreProbe.stop();
+        step(
+          `core floor ${date}: ${Math.round((POLICIES / c.ms) * 1000)} policy-days/s ` +
+            `(${Math.round(c.ms)} ms; CPU ms ${JSON.stringify(coreCpu.ms)})`,
+        );
         const coreSql = postgres(coreDb.url, { max: 1, onnotice: () => {} });
         const coreState = await dateState(coreSql, date).finally(() => coreSql.end({ timeout: 5 }));
         expectSameState(`the raw floor and the core floor on ${date}`, state, coreState);
