@@ -7,7 +7,7 @@
  * before it is done" is the smallest state that resumes exactly, with no id done twice on
  * purpose and none skipped.
  */
-import { ActivityFailure, isCancellation, log, sleep } from "@temporalio/workflow";
+import { ActivityFailure, isCancellation, log, patched, sleep } from "@temporalio/workflow";
 import {
   addTotals,
   appendProblems,
@@ -16,6 +16,7 @@ import {
   emptyTotals,
   type FanOutOptions,
   MAX_PROBLEMS,
+  type PolicyIdPage,
 } from "../src/temporal/shared.ts";
 import { fanOutActivities } from "./activities.ts";
 import { chunk, pageOfList } from "./paging.ts";
@@ -38,6 +39,13 @@ export interface FanOutHooks {
   /** Called whenever the state changed (progress queries read it). */
   onChange?(state: DateState, inFlight: number): void;
 }
+
+/**
+ * The patch that lists the next page while the current one's batches run (no barrier between
+ * pages), and runs the page and statistics queries as local activities: runs recorded before
+ * it replay page by page (tests/temporal/fixtures/histories).
+ */
+export const PIPELINED_PAGES = "pipelined-pages";
 
 /** Rounds and pause for the ids that stayed contended through their batch's own retries. */
 const CONTENTION_ROUNDS = 2;
@@ -70,7 +78,8 @@ function failedBatch(claimDate: string, ids: readonly string[], error: unknown):
  */
 export async function refreshStatisticsAfter(options: FanOutOptions): Promise<void> {
   try {
-    await fanOutActivities(options.timeouts).refreshStatistics();
+    const acts = fanOutActivities(options.timeouts);
+    await (patched(PIPELINED_PAGES) ? acts.refreshStatisticsLocally() : acts.refreshStatistics());
   } catch (error) {
     log.warn("refreshing planner statistics failed; the next run tries again", {
       error: String(error),
@@ -106,55 +115,97 @@ export async function fanOutDate(
     }
   };
 
-  while (!state.cursor.done) {
-    if (hooks.shouldPause()) return "paused";
-    const page = source.kind === "all"
-      ? await acts.listPolicyIdsForDate({
+  // Runs started before pipelined pages replay their recorded order: page by page.
+  const pipelined = patched(PIPELINED_PAGES);
+  const nextPage = (after: string | null): Promise<PolicyIdPage> =>
+    source.kind === "all"
+      ? (pipelined ? acts.listPolicyIdsForDateLocally : acts.listPolicyIdsForDate)({
         claimDate,
-        after: state.cursor.after,
+        after,
         limit: options.pageSize,
       })
-      : pageOfList(source.ids, state.cursor.after, options.pageSize);
-    const batches = chunk(page.ids, options.batchSize);
-    const finished = batches.map(() => false);
-    const running = new Set<Promise<void>>();
-    let launched = 0;
-    let prefix = 0;
-    let paused = false;
-    for (;;) {
-      while (!paused && launched < batches.length && running.size < options.batchConcurrency) {
-        if (hooks.shouldPause()) {
-          paused = true;
-          break;
-        }
-        const index = launched++;
-        const p: Promise<void> = runBatch(batches[index]!).then((summary) => {
-          record(summary);
-          finished[index] = true;
-          running.delete(p);
-        });
-        running.add(p);
-      }
-      inFlight = running.size;
-      changed();
-      if (running.size === 0) break;
-      await Promise.race(running);
-      while (prefix < launched && finished[prefix]) {
-        const ids = batches[prefix]!;
-        state.cursor.after = ids[ids.length - 1]!;
-        prefix++;
-      }
+      : Promise.resolve(pageOfList(source.ids, after, options.pageSize));
+
+  // Batches in launch order; the cursor moves past the prefix of finished ones. A batch that
+  // ends its page counts the page done there (and the date, after its last page).
+  const launched: { last: string | null; finished: boolean; endsPage: PolicyIdPage | null }[] = [];
+  const queued: { ids: string[]; endsPage: PolicyIdPage | null }[] = [];
+  const running = new Set<Promise<void>>();
+  let listing: Promise<void> | null = null;
+  let listedAfter = state.cursor.after;
+  let listedAll = state.cursor.done;
+  let prefix = 0;
+  let paused = false;
+
+  const list = () => {
+    const p: Promise<void> = nextPage(listedAfter).then((page) => {
+      const batches = chunk(page.ids, options.batchSize);
+      // An empty page still ends in the queue: a batch of no ids, done as soon as it is reached.
+      if (batches.length === 0) batches.push([]);
+      batches.forEach((ids, i) => {
+        queued.push({ ids, endsPage: i === batches.length - 1 ? page : null });
+      });
+      if (page.next === null) listedAll = true;
+      else listedAfter = page.next;
+      if (listing === p) listing = null;
+    });
+    listing = p;
+  };
+  const launch = (batch: { ids: string[]; endsPage: PolicyIdPage | null }) => {
+    const entry = { last: batch.ids.at(-1) ?? null, finished: false, endsPage: batch.endsPage };
+    launched.push(entry);
+    if (batch.ids.length === 0) {
+      entry.finished = true;
+      return;
     }
-    inFlight = 0;
-    if (paused) {
-      changed();
-      return "paused";
+    const p: Promise<void> = runBatch(batch.ids).then((summary) => {
+      record(summary);
+      entry.finished = true;
+      running.delete(p);
+    });
+    running.add(p);
+  };
+  const advanceCursor = () => {
+    while (prefix < launched.length && launched[prefix]!.finished) {
+      const entry = launched[prefix]!;
+      if (entry.last !== null) state.cursor.after = entry.last;
+      if (entry.endsPage) {
+        state.cursor.pages++;
+        if (entry.endsPage.next === null) state.cursor.done = true;
+        else state.cursor.after = entry.endsPage.next;
+      }
+      prefix++;
     }
-    state.cursor.pages++;
-    if (page.next === null) state.cursor.done = true;
-    else state.cursor.after = page.next;
+  };
+
+  while (!state.cursor.done) {
+    while (!paused && queued.length > 0 && running.size < options.batchConcurrency) {
+      if (queued[0]!.ids.length > 0 && hooks.shouldPause()) {
+        paused = true;
+        break;
+      }
+      launch(queued.shift()!);
+    }
+    // Pipelined: the next page is listed while the batches before it run, and its batches take
+    // lanes as they free up. Otherwise a page is listed once the previous one is done.
+    const wantPage = pipelined ? queued.length < options.batchConcurrency : queued.length === 0 &&
+      running.size === 0;
+    if (!paused && listing === null && !listedAll && wantPage) {
+      if (hooks.shouldPause()) paused = true;
+      else list();
+    }
+    inFlight = running.size;
     changed();
+    if (running.size === 0 && listing === null) {
+      advanceCursor();
+      if (paused) return "paused";
+      continue; // the date is done, or the next page is due
+    }
+    await Promise.race(listing === null ? running : [...running, listing]);
+    advanceCursor();
   }
+  inFlight = 0;
+  changed();
 
   while (state.contendedIds.length > 0 && state.contentionRounds < CONTENTION_ROUNDS) {
     if (hooks.shouldPause()) return "paused";

@@ -148,6 +148,20 @@ describe("the daily run", () => {
     const workflowBundle = { codePath: await prebuiltWorkflowBundle() };
     await Worker.runReplayHistory({ workflowBundle }, first);
     await Worker.runReplayHistory({ workflowBundle }, last);
+
+    // Pipelined pages: the second page is listed while the first page's batches still run; pages
+    // are local activities (markers in the history), never queued activity tasks.
+    const events = first.events ?? [];
+    const scheduled = events.flatMap((e) => {
+      const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
+      return name ? [name] : [];
+    });
+    assert.ok(scheduled.length > 0 && scheduled.every((name) => name === "calculatePolicyBatch"));
+    const firstDone = events.findIndex((e) => e.activityTaskCompletedEventAttributes);
+    const pagesBefore = events.slice(0, firstDone).filter((e) =>
+      e.markerRecordedEventAttributes?.markerName === "core_local_activity"
+    );
+    assert.ok(pagesBefore.length >= 2, "the next page was listed before the first batch finished");
   });
 
   test("a run that is neither scheduled nor given a date fails, naming claimDate", async () => {
