@@ -44,10 +44,10 @@ export function fanOutActivities(timeouts: ActivityTimeouts = DEFAULT_TIMEOUTS) 
       nonRetryableErrorTypes: NON_RETRYABLE,
     },
   });
-  const pages = proxyActivities<Pick<Activities, "listPolicyIdsForDate">>({
-    // One indexed keyset query (milliseconds) that does not heartbeat: when its worker dies,
-    // only this timeout moves the page to another worker, and the whole run waits meanwhile
-    // (the chaos run saw a killed worker stall a rerun for the full 2 minutes it was).
+  // A page: one indexed keyset query (milliseconds) that does not heartbeat. As a queued
+  // activity, only its timeout moved it away from a dead worker, and the whole run waited
+  // meanwhile (the chaos run saw a killed worker stall a rerun for the full 2 minutes it was).
+  const pageOptions = {
     startToCloseTimeout: "30 seconds",
     retry: {
       initialInterval: "1s",
@@ -55,31 +55,24 @@ export function fanOutActivities(timeouts: ActivityTimeouts = DEFAULT_TIMEOUTS) 
       maximumInterval: "1 minute",
       nonRetryableErrorTypes: NON_RETRYABLE,
     },
-  });
-  // Activity proxies are Proxies: pick their functions, spreading them copies nothing.
-  const maintenance = proxyActivities<Pick<Activities, "refreshStatistics">>({
+  };
+  // Housekeeping: a few tries, then the run finishes without it (the next run tries again).
+  const maintenanceOptions = {
     startToCloseTimeout: "5 minutes",
-    // Housekeeping: a few tries, then the run finishes without it (the next run tries again).
     retry: { initialInterval: "1s", backoffCoefficient: 2, maximumAttempts: 3 },
-  });
+  };
+  // Activity proxies are Proxies: pick their functions, spreading them copies nothing.
+  const pages = proxyActivities<Pick<Activities, "listPolicyIdsForDate">>(pageOptions);
+  const maintenance = proxyActivities<Pick<Activities, "refreshStatistics">>(maintenanceOptions);
   // The same two as local activities: they run on the worker that runs the workflow task, with
   // no task queue round trip. A page or a statistics check is a short query, and each queue
   // round trip costs a run up to two dispatches (seen at 40 ms each on the dev server once a
   // queue had served a few runs), several times per run. A worker that dies meanwhile fails
   // its workflow task, and the next worker runs the query again.
-  const localPages = proxyLocalActivities<Pick<Activities, "listPolicyIdsForDate">>({
-    startToCloseTimeout: "30 seconds",
-    retry: {
-      initialInterval: "1s",
-      backoffCoefficient: 2,
-      maximumInterval: "1 minute",
-      nonRetryableErrorTypes: NON_RETRYABLE,
-    },
-  });
-  const localMaintenance = proxyLocalActivities<Pick<Activities, "refreshStatistics">>({
-    startToCloseTimeout: "5 minutes",
-    retry: { initialInterval: "1s", backoffCoefficient: 2, maximumAttempts: 3 },
-  });
+  const localPages = proxyLocalActivities<Pick<Activities, "listPolicyIdsForDate">>(pageOptions);
+  const localMaintenance = proxyLocalActivities<Pick<Activities, "refreshStatistics">>(
+    maintenanceOptions,
+  );
   return {
     calculatePolicyBatch: batch.calculatePolicyBatch,
     listPolicyIdsForDate: pages.listPolicyIdsForDate,
