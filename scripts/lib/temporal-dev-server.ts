@@ -120,7 +120,9 @@ export async function startTemporalDevServer(options: DevServerOptions = {}): Pr
 /** The port opens before the default namespace is ready; wait until the frontend answers for it. */
 async function waitForNamespace(address: string): Promise<void> {
   const { Connection } = await import("@temporalio/client");
-  const deadline = Date.now() + 60_000;
+  // Generous: on a loaded 2-core machine (parallel npm installs, test runs) the dev server
+  // once took over 60 s to answer, and a failed start fails the whole test run.
+  const deadline = Date.now() + 180_000;
   let lastError: unknown;
   while (Date.now() < deadline) {
     const connection = await Connection.connect({ address }).catch((e) => {
