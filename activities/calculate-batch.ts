@@ -4,11 +4,12 @@
  * per chunk. The checkpoint after every chunk goes out as heartbeat details, so a retried
  * attempt (the worker died, the database blipped) resumes after the last finished chunk
  * instead of redoing the batch. Contended policy-days get a few more rounds with backoff and
- * are reported, never silently dropped.
+ * are reported with every id (and when their locks run out), never silently dropped: the
+ * workflow retries them later.
  */
 import { Context } from "@temporalio/activity";
 import { calculatePolicyDays, type PolicyDaysCheckpoint } from "../src/calc/policy-days.ts";
-import { type BatchInput, type BatchSummary, MAX_PROBLEMS } from "../src/temporal/shared.ts";
+import type { BatchInput, BatchSummary } from "../src/temporal/shared.ts";
 import type { ActivityDeps } from "./deps.ts";
 import { toActivityFailure } from "./failures.ts";
 import { currentWorkflow, keepHeartbeating, writtenByOfCurrent } from "./heartbeat.ts";
@@ -73,7 +74,9 @@ export function createCalculateBatch(deps: ActivityDeps) {
         claimDate: batch.claimDate,
         totals: result.totals,
         problems: result.problems,
-        contendedIds: result.contendedIds.slice(0, MAX_PROBLEMS),
+        // Every one of them: the workflow retries them until their locks have run out.
+        contendedIds: result.contendedIds,
+        retryAfterMs: result.retryAfterMs,
       };
     } catch (error) {
       log?.warn("batch attempt failed", { error });

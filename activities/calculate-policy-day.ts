@@ -55,6 +55,7 @@ export function createCalculatePolicyDay(deps: ActivityDeps) {
         claims: item.claims,
         cappedClaims: item.cappedClaims,
         payoutAmount: item.payoutAmount.toString(),
+        ...(item.currency === null ? {} : { currency: item.currency }),
         fenceToken: (item.fenceToken ?? 0n).toString(),
       };
     } catch (error) {

@@ -50,6 +50,8 @@ export interface Config {
     chunkSize: number;
     /** Heartbeat timeout of the batch activities (a dead worker's batch moves on after it). */
     heartbeatTimeoutMs: number;
+    /** How long a run retries contended policy-days before it fails naming them. */
+    contentionDeadlineMs: number;
     shutdownGraceMs: number;
   };
   schedule: {
@@ -225,6 +227,11 @@ export function loadConfig(env: Env): Config {
       pageSize: read("CLAIMS_PAGE_SIZE", "5000", intIn(1, 100_000)),
       chunkSize: read("CLAIMS_CHUNK_SIZE", "1000", intIn(1, 10_000)),
       heartbeatTimeoutMs: read("CLAIMS_HEARTBEAT_TIMEOUT_MS", "30000", intIn(1000, 3_600_000)),
+      contentionDeadlineMs: read(
+        "CLAIMS_CONTENTION_DEADLINE_MS",
+        "900000",
+        intIn(1000, 86_400_000),
+      ),
       shutdownGraceMs: read("WORKER_SHUTDOWN_GRACE_MS", "30000", intIn(0, 3_600_000)),
     },
     schedule: {
@@ -254,6 +261,17 @@ export function loadConfig(env: Env): Config {
     problems.push(`TEMPORAL_TLS: must be true or false, got "${vars["TEMPORAL_TLS"]}"`);
   }
   if (tlsWanted && vars["TEMPORAL_TLS"] !== "false") config.temporal.tls = tls;
+
+  // A crashed worker's locks run out only after LOCK_TTL_MS: a run that stopped retrying
+  // before then would fail where waiting would have completed it.
+  const deadline = config.worker.contentionDeadlineMs;
+  const ttl = config.lock.ttlMs;
+  if (deadline !== undefined && ttl !== undefined && deadline < 2 * ttl) {
+    problems.push(
+      `CLAIMS_CONTENTION_DEADLINE_MS: must be at least twice LOCK_TTL_MS (${ttl}), so that a ` +
+        `crashed worker's locks run out before a run gives up; got ${deadline}`,
+    );
+  }
 
   if (problems.length > 0) {
     throw new ClaimsError(

@@ -8,7 +8,13 @@
  * server suggests it or the history reaches `historyEventsLimit` events, so a day of 100,000+
  * policies fits comfortably.
  */
-import { ApplicationFailure, continueAsNew, setHandler, workflowInfo } from "@temporalio/workflow";
+import {
+  ApplicationFailure,
+  continueAsNew,
+  patched,
+  setHandler,
+  workflowInfo,
+} from "@temporalio/workflow";
 import { defineSearchAttributeKey } from "@temporalio/common";
 import { isValidDate } from "../src/domain/calendar.ts";
 import {
@@ -18,8 +24,11 @@ import {
   dailyRunProgressQuery,
   type DailyRunSummary,
   FailureTypes,
+  INCOMPLETE_FAILURE_TYPE,
+  incompleteMessage,
+  uncomputed,
 } from "../src/temporal/shared.ts";
-import { fanOutDate, newDateState, refreshStatisticsAfter } from "./fan-out.ts";
+import { COMPLETE_DATES, fanOutDate, newDateState, refreshStatisticsAfter } from "./fan-out.ts";
 import { checkFanOutOptions, historyIsLong } from "./limits.ts";
 
 const SCHEDULED_START_TIME = defineSearchAttributeKey("TemporalScheduledStartTime", "DATETIME");
@@ -77,7 +86,7 @@ export async function dailyRunWorkflow(input: DailyRunInput): Promise<DailyRunSu
     });
   }
   await refreshStatisticsAfter(input);
-  return {
+  const summary: DailyRunSummary = {
     claimDate: carried.claimDate,
     nominalTime: carried.nominalTime,
     totals: state.totals,
@@ -86,4 +95,19 @@ export async function dailyRunWorkflow(input: DailyRunInput): Promise<DailyRunSu
     startedAt: carried.startedAt,
     finishedAt: new Date().toISOString(),
   };
+  // A run with days left uncomputed is a failed run, never a completed one: the schedule's
+  // retry policy runs it again, and the failure is what alerts see (same patch as the retry
+  // rounds: it is decided once per run, in fanOutDate).
+  if (patched(COMPLETE_DATES) && uncomputed(state.totals) > 0) {
+    throw ApplicationFailure.create({
+      type: INCOMPLETE_FAILURE_TYPE,
+      message: incompleteMessage(
+        `the daily run of ${carried.claimDate}`,
+        state.totals,
+        state.problems,
+      ),
+      details: [summary],
+    });
+  }
+  return summary;
 }

@@ -7,14 +7,23 @@
  * before it is done" is the smallest state that resumes exactly, with no id done twice on
  * purpose and none skipped.
  */
-import { ActivityFailure, isCancellation, log, patched, sleep } from "@temporalio/workflow";
+import {
+  ActivityFailure,
+  isCancellation,
+  log,
+  patched,
+  sleep,
+  workflowInfo,
+} from "@temporalio/workflow";
 import {
   addTotals,
   appendProblems,
   type BatchSummary,
   type DateState,
+  DEFAULT_CONTENTION_DEADLINE_MS,
   emptyTotals,
   type FanOutOptions,
+  MAX_CARRIED_CONTENDED,
   MAX_PROBLEMS,
   type PolicyIdPage,
 } from "../src/temporal/shared.ts";
@@ -47,9 +56,23 @@ export interface FanOutHooks {
  */
 export const PIPELINED_PAGES = "pipelined-pages";
 
-/** Rounds and pause for the ids that stayed contended through their batch's own retries. */
+/**
+ * The patch that completes dates: every contended id is carried (not the first 100), and
+ * retried in rounds with backoff until every blocking lock has run out or the deadline
+ * passes; the run then fails naming what is left (see completeDate). Runs recorded before it
+ * replay their two rounds 5 s apart (tests/temporal/fixtures/histories/v2-*).
+ */
+export const COMPLETE_DATES = "complete-dates";
+
+/** Before complete dates: rounds and pause for the ids still contended after their batch. */
 const CONTENTION_ROUNDS = 2;
 const CONTENTION_PAUSE = "5 seconds";
+
+/** Complete dates: the first pause, doubled each round up to the longest. */
+const RETRY_FIRST_PAUSE_MS = 1_000;
+const RETRY_LONGEST_PAUSE_MS = 60_000;
+/** After the soonest blocking lock runs out, a little longer: its expiry is the server's. */
+const RETRY_EXPIRY_MARGIN_MS = 250;
 
 function failedBatch(claimDate: string, ids: readonly string[], error: unknown): BatchSummary {
   const cause = error instanceof ActivityFailure ? error.cause ?? error : error;
@@ -97,12 +120,23 @@ export async function fanOutDate(
   const acts = fanOutActivities(options.timeouts);
   let inFlight = 0;
   const changed = () => hooks.onChange?.(state, inFlight);
+  // Decided once, before any command of this run: runs recorded before it replay without.
+  const complete = patched(COMPLETE_DATES);
 
   const record = (summary: BatchSummary) => {
     state.totals = addTotals(state.totals, summary.totals);
     state.problems = appendProblems(state.problems, summary.problems);
-    const room = MAX_PROBLEMS - state.contendedIds.length;
+    // Ids beyond the cap stay counted as contended in the totals: the run ends incomplete
+    // and says so, never silently done.
+    const cap = complete ? MAX_CARRIED_CONTENDED : MAX_PROBLEMS;
+    const room = cap - state.contendedIds.length;
     if (room > 0) state.contendedIds.push(...summary.contendedIds.slice(0, room));
+    if (complete && summary.retryAfterMs != null) {
+      const soonest = state.retryAfterMs ?? null;
+      state.retryAfterMs = soonest === null
+        ? summary.retryAfterMs
+        : Math.min(soonest, summary.retryAfterMs);
+    }
   };
 
   const runBatch = async (ids: string[]): Promise<BatchSummary> => {
@@ -207,6 +241,12 @@ export async function fanOutDate(
   inFlight = 0;
   changed();
 
+  if (complete) {
+    return await completeDate(claimDate, options, state, hooks, runBatch, record, (n) => {
+      inFlight = n;
+      changed();
+    });
+  }
   while (state.contendedIds.length > 0 && state.contentionRounds < CONTENTION_ROUNDS) {
     if (hooks.shouldPause()) return "paused";
     await sleep(CONTENTION_PAUSE);
@@ -227,6 +267,79 @@ export async function fanOutDate(
     record(await runBatch([...retried]));
     inFlight = 0;
     changed();
+  }
+  return "done";
+}
+
+/**
+ * Retry rounds for the ids still contended after their batch, until none is left or the
+ * deadline passes. Each round waits (1 s, doubling, at most 60 s; sooner when the batches
+ * reported that the soonest blocking lock runs out earlier), then runs the ids again in
+ * batches. A crashed worker's locks run out within one lock TTL, well inside the deadline, so
+ * a run survives a crash on its own; what is left at the deadline ends the run incomplete
+ * (the caller fails it). The deadline counts from the first round of this attempt of the run:
+ * a retried run gets a whole new one.
+ */
+async function completeDate(
+  claimDate: string,
+  options: FanOutOptions,
+  state: DateState,
+  hooks: FanOutHooks,
+  runBatch: (ids: string[]) => Promise<BatchSummary>,
+  record: (summary: BatchSummary) => void,
+  setInFlight: (n: number) => void,
+): Promise<"done" | "paused"> {
+  const attempt = workflowInfo().attempt;
+  while (state.contendedIds.length > 0) {
+    const now = Date.now();
+    if (!state.retry || state.retry.attempt !== attempt) {
+      state.retry = {
+        deadline: now + (options.contentionDeadlineMs ?? DEFAULT_CONTENTION_DEADLINE_MS),
+        attempt,
+      };
+    }
+    if (now >= state.retry.deadline) break;
+    if (hooks.shouldPause()) return "paused";
+    const backoff = Math.min(
+      RETRY_LONGEST_PAUSE_MS,
+      RETRY_FIRST_PAUSE_MS * 2 ** Math.min(state.contentionRounds, 16),
+    );
+    const expiry = state.retryAfterMs ?? null;
+    const pause = Math.min(
+      expiry === null ? backoff : Math.max(RETRY_FIRST_PAUSE_MS, expiry + RETRY_EXPIRY_MARGIN_MS),
+      backoff,
+      Math.max(0, state.retry.deadline - now),
+    );
+    await sleep(pause);
+    const retried = state.contendedIds;
+    const again = new Set(retried);
+    state.contendedIds = [];
+    state.contentionRounds++;
+    state.retryAfterMs = null;
+    // They were counted as contended; the new attempt's outcome replaces that.
+    state.totals = {
+      ...state.totals,
+      policyDays: state.totals.policyDays - retried.length,
+      contended: state.totals.contended - retried.length,
+    };
+    state.problems = state.problems.filter((p) =>
+      !(p.status === "contended" && again.has(p.policyId))
+    );
+    log.info("retrying contended policy-days", {
+      claimDate,
+      policyDays: retried.length,
+      round: state.contentionRounds,
+      pausedMs: pause,
+    });
+    const batches = chunk(retried, options.batchSize);
+    const lanes = Math.min(options.batchConcurrency, batches.length);
+    setInFlight(lanes);
+    await Promise.all(
+      Array.from({ length: lanes }, async () => {
+        for (let ids = batches.shift(); ids; ids = batches.shift()) record(await runBatch(ids));
+      }),
+    );
+    setInFlight(0);
   }
   return "done";
 }

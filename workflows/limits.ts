@@ -29,4 +29,7 @@ export function checkFanOutOptions(options: FanOutOptions): void {
   if (options.historyEventsLimit !== undefined) {
     positiveInt("historyEventsLimit", options.historyEventsLimit, 40_000);
   }
+  if (options.contentionDeadlineMs !== undefined) {
+    positiveInt("contentionDeadlineMs", options.contentionDeadlineMs, 86_400_000);
+  }
 }

@@ -4,20 +4,29 @@
  * while it runs attaches to it. Progress is a query; the result is a summary with totals per
  * date. Continue-as-new carries the date index, the date's cursor and the totals.
  */
-import { ApplicationFailure, continueAsNew, setHandler } from "@temporalio/workflow";
+import { ApplicationFailure, continueAsNew, patched, setHandler } from "@temporalio/workflow";
 import { addDays, daysBetween, isValidDate } from "../src/domain/calendar.ts";
 import {
   addTotals,
   appendProblems,
   emptyTotals,
   FailureTypes,
+  INCOMPLETE_FAILURE_TYPE,
+  incompleteMessage,
   MAX_RANGE_DAYS,
   type RerunCarried,
   type RerunInput,
   rerunProgressQuery,
   type RerunSummary,
+  uncomputed,
 } from "../src/temporal/shared.ts";
-import { fanOutDate, type IdSource, newDateState, refreshStatisticsAfter } from "./fan-out.ts";
+import {
+  COMPLETE_DATES,
+  fanOutDate,
+  type IdSource,
+  newDateState,
+  refreshStatisticsAfter,
+} from "./fan-out.ts";
 import { checkFanOutOptions, historyIsLong } from "./limits.ts";
 
 /** Per-date totals are kept up to this many dates (a 10-year rerun would carry too much). */
@@ -99,7 +108,7 @@ export async function rerunWorkflow(input: RerunInput): Promise<RerunSummary> {
   // Once at the end, like the daily run: a per-date refresh would add an activity per date to
   // every small recalculation rerun.
   await refreshStatisticsAfter(input);
-  return {
+  const summary: RerunSummary = {
     from: input.from,
     to: input.to,
     dates,
@@ -110,4 +119,19 @@ export async function rerunWorkflow(input: RerunInput): Promise<RerunSummary> {
     startedAt: carried.startedAt,
     finishedAt: new Date().toISOString(),
   };
+  // Every date was tried to its end (a failure stops no other date); days left uncomputed
+  // fail the rerun, with the summary as the failure's details for whoever waits on it.
+  if (patched(COMPLETE_DATES) && uncomputed(carried.totals) > 0) {
+    throw ApplicationFailure.create({
+      type: INCOMPLETE_FAILURE_TYPE,
+      message: incompleteMessage(
+        `the rerun of ${input.from} to ${input.to}`,
+        carried.totals,
+        carried.problems,
+      ),
+      details: [summary],
+      nonRetryable: true,
+    });
+  }
+  return summary;
 }

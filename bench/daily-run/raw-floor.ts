@@ -21,7 +21,7 @@
 import postgres from "postgres";
 import { localDayBounds } from "../../src/domain/calendar.ts";
 import { CALCULATOR_VERSION } from "../../src/domain/version.ts";
-import { addTotals, emptyTotals, type Totals } from "../../src/calc/totals.ts";
+import { addTotals, amountsOf, emptyTotals, type Totals } from "../../src/calc/totals.ts";
 import type { FloorRun } from "./floor.ts";
 import { planChunk } from "./raw-floor-compute.ts";
 import { connectChunkLocks } from "./raw-floor-locks.ts";
@@ -115,7 +115,9 @@ export async function createRawFloorRunner(options: {
         const computations = new Map(
           (await write.ledger).map((r) => [r.policy_id, r.computations]),
         );
-        let payout = 0n;
+        // Per currency, as the product's totals: never one sum across currencies.
+        const currencyOf = new Map(policyRows.map((p) => [p.id, p.currency]));
+        const payouts = new Map<string, bigint>();
         for (const [id, outcome] of plan.outcomes) {
           const n = computations.get(id);
           if (n === undefined) {
@@ -126,9 +128,10 @@ export async function createRawFloorRunner(options: {
           else totals.unchanged++;
           totals.claims += outcome.totals.claims;
           totals.cappedClaims += outcome.totals.capped;
-          payout += outcome.totals.amount;
+          const currency = currencyOf.get(id)!;
+          payouts.set(currency, (payouts.get(currency) ?? 0n) + outcome.totals.amount);
         }
-        totals.payoutAmount = String(payout);
+        totals.payouts = amountsOf(payouts);
         totals.policyDays = held.length;
       } catch (error) {
         await c`rollback`.catch(() => undefined);

@@ -32,6 +32,8 @@ export {
   type PolicyDayItem,
   type PolicyDayItemStatus,
 } from "./policy-day-items.ts";
+import { ItemProblemTypes, REFUSAL_TYPES } from "./policy-day-items.ts";
+import { claimCalcLockKey } from "../locks/keys.ts";
 
 /** Where a call stands; a retried call given this resumes right after the last finished chunk. */
 export interface PolicyDaysCheckpoint {
@@ -45,6 +47,11 @@ export interface PolicyDaysCheckpoint {
   deferred: string[];
   /** Ids still contended after the last round. */
   contended: string[];
+  /**
+   * Token floors (decimal) by policy id for the next round: writes refused for a stale token
+   * are computed again under a token above the ledger's. Absent in checkpoints of older builds.
+   */
+  floors?: Record<string, string>;
   /** Totals of every finished policy-day (contended ones only once no round is left). */
   totals: Totals;
   problems: PolicyDayProblem[];
@@ -81,9 +88,22 @@ export interface PolicyDaysResult {
   items: PolicyDayItem[];
   /** Ids still contended after every round. */
   contendedIds: string[];
+  /**
+   * The soonest a lock still blocking one of `contendedIds` runs out (the least remaining TTL
+   * among them, ms), when the lock service knows; null when none can be told (a holder whose
+   * lock has no TTL, or none was held any more when asked).
+   */
+  retryAfterMs: number | null;
 }
 
 const DEFAULT_CHUNK_SIZE = 100;
+/**
+ * Rounds for refused writes (a stale token, inputs or the policy changed since read), on top of
+ * the contention rounds: each computes the day again from a fresh read, under a raised token.
+ * More than a few in a row means something keeps changing the day's inputs; the day is then
+ * reported contended and the workflow's later rounds take it.
+ */
+const REFUSAL_ROUNDS = 3;
 const DEFAULT_CONTENTION_RETRIES = 3;
 const DEFAULT_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 5_000;
@@ -160,6 +180,7 @@ export async function calculatePolicyDays(
     contended: [],
     totals: emptyTotals(),
     problems: [],
+    floors: {},
   };
   const items: PolicyDayItem[] = [];
 
@@ -172,7 +193,17 @@ export async function calculatePolicyDays(
 
   for (;;) {
     const list = state.roundIds ?? policyIds;
-    const lastRound = state.round >= retries;
+    const floors = new Map(
+      Object.entries(state.floors ?? {}).map(([id, floor]) => [id, BigInt(floor)]),
+    );
+    const nextFloors: Record<string, string> = {};
+    // Contention waits for another holder: a few rounds. A refused write only needs a fresh
+    // read (and a raised token): rounds of its own, also where contention has none (the
+    // single policy-day activity leaves contention to Temporal's retries).
+    const canDefer = (item: PolicyDayItem) =>
+      item.problem && REFUSAL_TYPES.has(item.problem.type)
+        ? state.round < retries + REFUSAL_ROUNDS
+        : state.round < retries;
     const prepare = (start: number) =>
       prepareChunk(
         deps,
@@ -181,6 +212,7 @@ export async function calculatePolicyDays(
         options.writtenBy,
         holder,
         options.signal,
+        floors,
       );
     let pending = state.done < list.length ? prepare(state.done) : null;
     while (pending) {
@@ -193,9 +225,16 @@ export async function calculatePolicyDays(
       following?.catch(() => undefined); // reported when awaited, or dropped with this chunk
       try {
         const results = await finishChunk(deps, current, options.signal);
-        const contended = results.filter((r) => r.status === "contended");
-        finish(lastRound ? results : results.filter((r) => r.status !== "contended"));
-        (lastRound ? state.contended : state.deferred).push(...contended.map((r) => r.policyId));
+        const deferred = new Set(results.filter((r) => r.status === "contended" && canDefer(r)));
+        finish(deferred.size === 0 ? results : results.filter((r) => !deferred.has(r)));
+        for (const r of results) {
+          if (r.status === "contended" && !deferred.has(r)) state.contended.push(r.policyId);
+        }
+        for (const r of deferred) {
+          state.deferred.push(r.policyId);
+          if (r.retryFloor !== undefined) nextFloors[r.policyId] = r.retryFloor.toString();
+        }
+        state.floors = { ...(state.floors ?? {}), ...nextFloors };
         state.done = nextStart;
         await options.onProgress?.(structuredClone(state));
       } catch (error) {
@@ -205,13 +244,25 @@ export async function calculatePolicyDays(
       }
       pending = following;
     }
-    if (lastRound || state.deferred.length === 0) break;
+    if (state.deferred.length === 0) break;
     const pause = Math.min(MAX_BACKOFF_MS, backoffMs * 2 ** state.round);
     await sleep(Math.round(pause * (0.5 + random() / 2)), options.signal);
     state.roundIds = state.deferred;
+    // Only the floors of the days computed next round: a floor serves one acquisition.
+    state.floors = Object.fromEntries(
+      state.deferred.flatMap((id) => state.floors?.[id] ? [[id, state.floors[id]]] : []),
+    );
     state.deferred = [];
     state.done = 0;
     state.round++;
+  }
+  const { retryAfterMs, messages } = await describeBlockers(deps, date, items, state.contended);
+  if (messages.size > 0) {
+    state.problems = state.problems.map((p) =>
+      p.status === "contended" && messages.has(p.policyId)
+        ? { ...p, message: messages.get(p.policyId)! }
+        : p
+    );
   }
   return {
     date,
@@ -219,5 +270,52 @@ export async function calculatePolicyDays(
     problems: state.problems,
     items,
     contendedIds: state.contended,
+    retryAfterMs,
   };
+}
+
+/**
+ * Asks the lock service who holds the locks of the days left contended, and names the holder
+ * and the lease's remaining time in their problems (returned by policy id); and returns the
+ * soonest expiry, so that a caller retrying later (the workflow) knows when a dead holder's
+ * lock will have run out. Best effort: a lock service that cannot answer changes nothing.
+ */
+async function describeBlockers(
+  deps: PolicyDaysDeps,
+  date: string,
+  items: PolicyDayItem[],
+  contended: readonly string[],
+): Promise<{ retryAfterMs: number | null; messages: Map<string, string> }> {
+  const messages = new Map<string, string>();
+  const left = new Set(contended);
+  const blocked = items.filter((i) =>
+    left.has(i.policyId) && i.status === "contended" &&
+    i.problem?.type === ItemProblemTypes.LOCK_CONTENDED
+  );
+  if (blocked.length === 0) return { retryAfterMs: null, messages };
+  let held: Awaited<ReturnType<PolicyDaysDeps["locks"]["inspect"]>>;
+  try {
+    held = await deps.locks.inspect(blocked.map((i) => claimCalcLockKey(i.policyId, date)));
+  } catch {
+    return { retryAfterMs: null, messages };
+  }
+  let soonest: number | null = null;
+  for (const item of blocked) {
+    const key = claimCalcLockKey(item.policyId, date);
+    const lock = held.get(key);
+    let message: string;
+    if (!lock) {
+      message = `lock ${key} was held by another calculation through every retry (free now)`;
+      soonest = 0;
+    } else {
+      const expires = lock.ttlMs === null
+        ? ""
+        : `; its lease runs out in ${Math.ceil(lock.ttlMs / 1000)} s unless renewed`;
+      message = `lock ${key} is held by ${lock.holder ?? "an unknown holder"}${expires}`;
+      if (lock.ttlMs !== null) soonest = Math.min(soonest ?? lock.ttlMs, lock.ttlMs);
+    }
+    item.problem = { type: item.problem!.type, message };
+    messages.set(item.policyId, message);
+  }
+  return { retryAfterMs: soonest, messages };
 }

@@ -46,14 +46,22 @@ export async function prepareChunk(
   writtenBy: string,
   holder: string,
   signal: AbortSignal | undefined,
+  /** Token floors by policy id (writes refused for a stale token in an earlier round). */
+  floors?: ReadonlyMap<string, bigint>,
 ): Promise<PreparedChunk> {
   signal?.throwIfAborted();
   const keyOf = new Map(ids.map((id) => [id, claimCalcLockKey(id, date)]));
+  let minTokens: Map<string, bigint> | undefined;
+  for (const [id, floor] of floors ?? []) {
+    const key = keyOf.get(id);
+    if (key) (minTokens ??= new Map()).set(key, floor);
+  }
   // One acquisition call: pipelined on Redis, and one refresh timer for all its leases.
   const group = await deps.locks.tryAcquireGroup([...keyOf.values()], {
     ttlMs: deps.lockTtlMs,
     autoExtend: true,
     holder,
+    ...(minTokens ? { minTokens } : {}),
   });
   const lease = (id: string): Lease | undefined => group.leases.get(keyOf.get(id)!);
   try {
@@ -108,6 +116,7 @@ export async function prepareChunk(
             eventsCount: day.events.length,
             candidates: calculateDayCandidates(day.policy, date, day.events),
             basis: { policy: day.policy, version: day.policyVersion },
+            eventsRevision: day.eventsRevision,
           });
         } catch (error) {
           items.set(
@@ -169,25 +178,24 @@ export async function finishChunk(
     } catch (error) {
       // Nothing of the chunk was written; its days go to the next contention round, which
       // takes their locks and reads them again.
-      const [type, why] = hasCode(error, ErrorCodes.LOCK_LOST)
-        ? [ItemProblemTypes.LEASE_LOST, "a lease of the chunk was lost while writing"]
-        : hasCode(error, ErrorCodes.POLICY_CHANGED)
-        ? [ItemProblemTypes.POLICY_CHANGED, `${error.message} (while writing the chunk)`]
-        : [];
-      if (!type) throw error;
+      if (!hasCode(error, ErrorCodes.LOCK_LOST)) throw error;
       for (const w of live) {
         items.set(
           w.policyId,
           withProblem(
             emptyItem(w.policyId, date, "contended"),
-            type,
-            `${why}; nothing was written for ${w.policyId}`,
+            ItemProblemTypes.LEASE_LOST,
+            `a lease of the chunk was lost while writing; nothing was written for ${w.policyId}`,
           ),
         );
       }
     }
     outcomes.forEach((outcome, index) => {
       const write = live[index]!;
+      if (outcome.status === "refused") {
+        items.set(outcome.policyId, refusedItem(outcome, write));
+        return;
+      }
       items.set(outcome.policyId, {
         policyId: outcome.policyId,
         claimDate: outcome.claimDate,
@@ -195,6 +203,7 @@ export async function finishChunk(
         claims: outcome.claims,
         cappedClaims: outcome.cappedClaims,
         payoutAmount: outcome.payoutAmount,
+        currency: outcome.currency,
         fenceToken: write.fenceToken,
         inputsHash: write.inputsHash,
         changes: outcome.changes,
@@ -204,5 +213,38 @@ export async function finishChunk(
   } finally {
     // A failed release only leaves locks to expire after their TTL; the chunk's outcome stands.
     await group.releaseAll().catch(() => undefined);
+  }
+}
+
+/** A refused write as a day to compute again (policy-days.ts gives it rounds of its own). */
+function refusedItem(outcome: PolicyDayOutcome, write: PolicyDayWrite): PolicyDayItem {
+  const key = claimCalcLockKey(outcome.policyId, outcome.claimDate);
+  const item = emptyItem(outcome.policyId, outcome.claimDate, "contended");
+  switch (outcome.refusal) {
+    case "stale_token":
+      return {
+        ...withProblem(
+          item,
+          ItemProblemTypes.STALE_TOKEN,
+          `the write with token ${write.fenceToken} was refused: the ledger holds token ` +
+            `${outcome.ledgerFenceToken} from another computation (a lock service whose clock ` +
+            `ran ahead, or that lost ${key}'s fence); computed again under a higher token`,
+        ),
+        retryFloor: outcome.ledgerFenceToken + 1n,
+      };
+    case "inputs_changed":
+      return withProblem(
+        item,
+        ItemProblemTypes.INPUTS_CHANGED,
+        `events of ${outcome.claimDate} in the policy's region changed after the calculation ` +
+          `read them; nothing was written, computed again from a fresh read`,
+      );
+    default:
+      return withProblem(
+        item,
+        ItemProblemTypes.POLICY_CHANGED,
+        `policy "${outcome.policyId}" changed after the calculation read it; nothing was ` +
+          `written, computed again from a fresh read`,
+      );
   }
 }

@@ -1,8 +1,15 @@
 /**
  * Counts and money of any number of policy-days, and the few problems worth showing. Pure and
- * JSON-shaped (money as a decimal string): totals travel through Temporal payloads, heartbeat
+ * JSON-shaped (money as decimal strings): totals travel through Temporal payloads, heartbeat
  * details and workflow histories, and JSON has no bigint.
+ *
+ * Money is kept per currency and never summed across currencies: a book pays in many
+ * currencies, and one number adding their minor units together means nothing (and, forwarded
+ * to finance, is a money error).
  */
+
+/** Payouts per ISO 4217 currency code: exact minor units as decimal strings, codes sorted. */
+export type CurrencyAmounts = Record<string, string>;
 
 export interface Totals {
   /** Policy-days handled (every status below together). */
@@ -19,8 +26,13 @@ export interface Totals {
   /** Claims of the handled days after their write. */
   claims: number;
   cappedClaims: number;
-  /** Sum of the handled days' payouts after their write, minor units, decimal string. */
-  payoutAmount: string;
+  /** The handled days' payouts after their write, per currency (minor units, decimal strings). */
+  payouts: CurrencyAmounts;
+  /**
+   * Policy-days whose payouts are missing from `payouts`: totals of a workflow started by a
+   * version before per-currency totals carry one mixed sum, which is not added anywhere.
+   */
+  payoutsUnknown?: number;
 }
 
 export type TotalsStatus = "computed" | "unchanged" | "stale" | "skipped" | "contended" | "failed";
@@ -36,8 +48,36 @@ export function emptyTotals(): Totals {
     failed: 0,
     claims: 0,
     cappedClaims: 0,
-    payoutAmount: "0",
+    payouts: {},
   };
+}
+
+/** `a` and `b` added per currency; the codes of the result sorted. */
+export function addAmounts(a: CurrencyAmounts, b: CurrencyAmounts): CurrencyAmounts {
+  const sum = new Map<string, bigint>();
+  for (const amounts of [a, b]) {
+    for (const [currency, amount] of Object.entries(amounts)) {
+      sum.set(currency, (sum.get(currency) ?? 0n) + BigInt(amount));
+    }
+  }
+  return amountsOf(sum);
+}
+
+/** JSON-shaped amounts from exact ones, codes sorted (stable output, stable histories). */
+export function amountsOf(sums: ReadonlyMap<string, bigint>): CurrencyAmounts {
+  const out: CurrencyAmounts = {};
+  for (const currency of [...sums.keys()].sort()) out[currency] = sums.get(currency)!.toString();
+  return out;
+}
+
+/**
+ * Totals recorded by a version before per-currency payouts (a single mixed `payoutAmount`):
+ * their payouts cannot be split by currency, so they are counted as unknown, never added.
+ */
+function payoutsOf(t: Totals): { payouts: CurrencyAmounts; unknown: number } {
+  if (t.payouts) return { payouts: t.payouts, unknown: t.payoutsUnknown ?? 0 };
+  const legacy = (t as { payoutAmount?: string }).payoutAmount;
+  return { payouts: {}, unknown: legacy !== undefined && legacy !== "0" ? t.policyDays : 0 };
 }
 
 export function addTotals(a: Totals, b: Totals): Totals {
@@ -51,8 +91,17 @@ export function addTotals(a: Totals, b: Totals): Totals {
     failed: a.failed + b.failed,
     claims: a.claims + b.claims,
     cappedClaims: a.cappedClaims + b.cappedClaims,
-    payoutAmount: (BigInt(a.payoutAmount) + BigInt(b.payoutAmount)).toString(),
+    ...withPayouts(payoutsOf(a), payoutsOf(b)),
   };
+}
+
+function withPayouts(
+  a: { payouts: CurrencyAmounts; unknown: number },
+  b: { payouts: CurrencyAmounts; unknown: number },
+): Pick<Totals, "payouts" | "payoutsUnknown"> {
+  const payouts = addAmounts(a.payouts, b.payouts);
+  const unknown = a.unknown + b.unknown;
+  return unknown > 0 ? { payouts, payoutsUnknown: unknown } : { payouts };
 }
 
 /** Totals of one policy-day with the given status. */
@@ -60,14 +109,14 @@ export function totalsOf(
   status: TotalsStatus,
   claims = 0,
   cappedClaims = 0,
-  payoutAmount: bigint = 0n,
+  payout: { currency: string; amount: bigint } | null = null,
 ): Totals {
   const t = emptyTotals();
   t.policyDays = 1;
   t[status] = 1;
   t.claims = claims;
   t.cappedClaims = cappedClaims;
-  t.payoutAmount = payoutAmount.toString();
+  if (payout) t.payouts = { [payout.currency]: payout.amount.toString() };
   return t;
 }
 

@@ -42,6 +42,13 @@ export interface AcquireOptions {
   autoExtend?: boolean;
   /** Holder identity; a generated host/pid/random one when omitted. */
   holder?: string;
+  /**
+   * Token floors by key: the key's new token is at least its floor (and still above every
+   * token issued for the key before). A caller whose write was refused because the database
+   * already holds a higher token for what the key protects (a token from a clock that ran
+   * ahead, a lock service that lost its fence counter) asks for one above it. At most 2^53 - 1.
+   */
+  minTokens?: ReadonlyMap<string, bigint>;
 }
 
 export interface AcquireWithTimeoutOptions extends AcquireOptions {
@@ -107,6 +114,14 @@ export interface LockBackend {
     options?: AcquireOptions & { timeoutMs?: number; retryDelayMs?: number; signal?: AbortSignal },
   ): Promise<T>;
   isLocked(key: string): Promise<boolean>;
+  /**
+   * Who holds each of the given keys now, and for how long at most (Redis: the remaining TTL;
+   * PostgreSQL: null, a session lock lives as long as its holder's connection). Keys nobody
+   * holds are absent. For reports on contention: it says whom a calculation waited for.
+   */
+  inspect(
+    keys: readonly string[],
+  ): Promise<Map<string, { holder: string | null; ttlMs: number | null }>>;
   /** Locks held now (optionally only keys starting with `prefix`). */
   list(prefix?: string): Promise<LockInfo[]>;
   /**

@@ -11,6 +11,7 @@ import { isValidDate, localDayBounds } from "../domain/calendar.ts";
 import type { Policy, RiskEvent } from "../domain/schemas.ts";
 import { ClaimsError, ErrorCodes } from "../errors.ts";
 import type { Db, Executor } from "./connection.ts";
+import { loadEventRevisions, windowRevision } from "./event-revisions.ts";
 import { eventFields, type SelectedEvent, toRiskEvent } from "./events.ts";
 import { loadVersionedPolicies, policiesNotFound } from "./policies.ts";
 import { riskEvents } from "./schema/events.ts";
@@ -26,6 +27,11 @@ export interface PolicyDayInputs {
   events: RiskEvent[];
   /** The local day as a half-open UTC interval [startMs, endMs). */
   window: { startMs: number; endMs: number };
+  /**
+   * The events revision of the local day when it was read (event-revisions.ts), read before
+   * the events: the write checks it under the policy lock.
+   */
+  eventsRevision: number;
 }
 
 export interface PolicyDayBatch {
@@ -100,7 +106,14 @@ export async function loadPolicyDays(
       if (!window) {
         windows.set(policy.timezone, window = localDayBounds(claimDate, policy.timezone));
       }
-      batch.days.push({ policy, policyVersion: version, claimDate, events: [], window });
+      batch.days.push({
+        policy,
+        policyVersion: version,
+        claimDate,
+        events: [],
+        window,
+        eventsRevision: 0,
+      });
     }
   }
   batch.days.sort((a, b) => (a.policy.id < b.policy.id ? -1 : a.policy.id > b.policy.id ? 1 : 0));
@@ -115,12 +128,25 @@ function dayOf(policy: Policy, policyVersion: string, claimDate: string): Policy
     claimDate,
     events: [],
     window: localDayBounds(claimDate, policy.timezone),
+    eventsRevision: 0,
   };
 }
 
-/** Fills each day's events from one query over the union of the days' windows and regions. */
-async function attachEvents(db: Executor, days: readonly PolicyDayInputs[]): Promise<void> {
+/**
+ * Fills each day's events revision, then its events from one query over the union of the
+ * days' windows and regions. The revisions are read first, in a statement of their own: an
+ * import committed between the two reads then shows as a changed revision at write time (the
+ * write is refused and computed again), never as new events under an old revision.
+ */
+async function attachEvents(db: Executor, days: PolicyDayInputs[]): Promise<void> {
   if (days.length === 0) return;
+  const counters = await loadEventRevisions(
+    db,
+    days.map((d) => ({ region: d.policy.region, window: d.window })),
+  );
+  for (const day of days) {
+    day.eventsRevision = windowRevision(counters, day.policy.region, day.window);
+  }
   const byRegion = await eventsByRegion(db, days);
   for (const day of days) {
     const events = byRegion.get(day.policy.region);

@@ -3,7 +3,7 @@
  * statements (policy-day-statements.ts) receive it.
  */
 import type { Policy, Tier } from "../domain/schemas.ts";
-import type { PolicyDayOutcome } from "./policy-day-types.ts";
+import type { PolicyDayOutcome, RefusalReason } from "./policy-day-types.ts";
 
 /** A claim's stored values (what the audit compares and re-allocation reads). */
 export interface ClaimContent {
@@ -93,8 +93,22 @@ export interface LedgerTotalsUpdate extends DayTotals {
   claimDate: string;
 }
 
+/** A refused write, for the append-only write_refusals table. */
+export interface RefusalEntry {
+  policyId: string;
+  claimDate: string;
+  reason: RefusalReason;
+  fenceToken: bigint;
+  ledgerFenceToken: bigint | null;
+  inputsHash: string;
+  ledgerInputsHash: string | null;
+  writtenBy: string;
+}
+
 export interface WritePlan {
   outcomes: PolicyDayOutcome[];
+  /** Writes refused (nothing else of them is in the plan). */
+  refusals: RefusalEntry[];
   claimUpserts: ClaimUpsert[];
   claimDeletes: ClaimDelete[];
   audit: AuditEntry[];

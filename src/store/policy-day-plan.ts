@@ -9,7 +9,7 @@
  * trail keeps every step.
  */
 import { type Candidate, reallocate } from "../domain/calculate.ts";
-import type { PolicyDayOutcome, PolicyDayWrite } from "./policy-day-types.ts";
+import type { PolicyDayOutcome, PolicyDayWrite, RefusalReason } from "./policy-day-types.ts";
 import type {
   AuditAction,
   AuditEntry,
@@ -21,6 +21,7 @@ import type {
   LedgerChange,
   LedgerContent,
   LedgerTotalsUpdate,
+  RefusalEntry,
   StoredState,
   WritePlan,
 } from "./policy-day-plan-types.ts";
@@ -69,6 +70,8 @@ export function planPolicyDayWrites(
   stored: StoredState,
   writes: readonly PolicyDayWrite[],
   calculatorVersion: string,
+  /** Writes refused before planning (by index): their policy or events changed since read. */
+  refusedBefore: ReadonlyMap<number, RefusalReason> = new Map(),
 ): WritePlan {
   const claimsNow = new Map<string, Map<string, ClaimContent>>();
   const ledgerNow = new Map(stored.ledger);
@@ -81,6 +84,7 @@ export function planPolicyDayWrites(
     { policyId: string; claimDate: string; claimKey: string; token: bigint }
   >();
   const audit: AuditEntry[] = [];
+  const refusals: RefusalEntry[] = [];
   const outcomes: PolicyDayOutcome[] = [];
 
   const claimsOf = (policyId: string): Map<string, ClaimContent> => {
@@ -118,8 +122,44 @@ export function planPolicyDayWrites(
     }
   };
 
-  for (const write of writes) {
-    const policy = stored.policies.get(write.policyId)!;
+  const refuse = (
+    write: PolicyDayWrite,
+    reason: RefusalReason,
+    previous: LedgerContent | undefined,
+    current: ReadonlyMap<string, ClaimContent>,
+    currency: string,
+  ) => {
+    const t = totalsOf(current.values(), write.claimDate);
+    outcomes.push({
+      policyId: write.policyId,
+      claimDate: write.claimDate,
+      status: "refused",
+      claims: t.claimsCount,
+      cappedClaims: t.cappedCount,
+      payoutAmount: t.payoutAmountTotal,
+      currency,
+      changes: { inserted: 0, updated: 0, deleted: 0 },
+      ledgerFenceToken: previous?.fenceToken ?? 0n,
+      refusal: reason,
+    });
+    refusals.push({
+      policyId: write.policyId,
+      claimDate: write.claimDate,
+      reason,
+      fenceToken: write.fenceToken,
+      ledgerFenceToken: previous?.fenceToken ?? null,
+      inputsHash: write.inputsHash,
+      ledgerInputsHash: previous?.inputsHash ?? null,
+      writtenBy: write.writtenBy,
+    });
+  };
+
+  for (let index = 0; index < writes.length; index++) {
+    const write = writes[index]!;
+    const early = refusedBefore.get(index);
+    // A write refused for a changed policy brought the policy it read; the locked rows hold
+    // only the others.
+    const policy = (stored.policies.get(write.policyId) ?? write.basis?.policy)!;
     // A policy with no claim stored or planned and a write with no candidates (most of a daily
     // run) can change no claim: it shares one empty map instead of building its own.
     const current = write.candidates.length > 0 || claimsNow.has(write.policyId) ||
@@ -129,7 +169,22 @@ export function planPolicyDayWrites(
     const writtenKey = dayKey(write.policyId, write.claimDate);
     const previous = ledgerNow.get(writtenKey);
 
+    if (early) {
+      refuse(write, early, previous, current, policy.currency);
+      continue;
+    }
     if (previous && write.fenceToken < previous.fenceToken) {
+      // Stale is verified, never assumed: only a ledger holding a computation of the same
+      // inputs by the same rules makes this write redundant. Anything else (a token from a
+      // clock that ran ahead, a lock service that lost its fence counter) is refused, and
+      // the caller computes the day again under a token raised above the ledger's.
+      if (
+        previous.inputsHash !== write.inputsHash ||
+        previous.calculatorVersion !== calculatorVersion
+      ) {
+        refuse(write, "stale_token", previous, current, policy.currency);
+        continue;
+      }
       const t = totalsOf(current.values(), write.claimDate);
       outcomes.push({
         policyId: write.policyId,
@@ -138,6 +193,7 @@ export function planPolicyDayWrites(
         claims: t.claimsCount,
         cappedClaims: t.cappedCount,
         payoutAmount: t.payoutAmountTotal,
+        currency: policy.currency,
         changes: { inserted: 0, updated: 0, deleted: 0 },
         ledgerFenceToken: previous.fenceToken,
       });
@@ -265,6 +321,7 @@ export function planPolicyDayWrites(
       claims: t.claimsCount,
       cappedClaims: t.cappedCount,
       payoutAmount: t.payoutAmountTotal,
+      currency: policy.currency,
       changes,
       ledgerFenceToken: write.fenceToken,
     });
@@ -273,6 +330,7 @@ export function planPolicyDayWrites(
   return {
     outcomes,
     audit,
+    refusals,
     ledger: [...ledgerChanges.values()],
     ledgerTotals: [...ledgerTotals.values()],
     ...netClaimChanges(),

@@ -16,11 +16,13 @@ import type {
   ClaimUpsert,
   LedgerChange,
   LedgerTotalsUpdate,
+  RefusalEntry,
 } from "./policy-day-plan-types.ts";
 import { ledgerDaysFilter } from "./ledger.ts";
 import { claimAudit } from "./schema/audit.ts";
 import { claims } from "./schema/claims.ts";
 import { calculationLedger } from "./schema/ledger.ts";
+import { writeRefusals } from "./schema/write-refusals.ts";
 import { chunks } from "./chunks.ts";
 import { setFromExcluded } from "./upsert-sql.ts";
 import {
@@ -107,6 +109,18 @@ export async function deleteClaims(tx: Executor, rows: readonly ClaimDelete[]): 
       })`,
     ).prepare("claims_delete").execute();
   });
+}
+
+/**
+ * Append-only, like the audit: the refused writes of the call. Rare (a clock-skewed token, an
+ * import racing a computation), so a plain multi-row insert, and no statement at all for none.
+ */
+export async function insertRefusals(
+  tx: Executor,
+  rows: readonly RefusalEntry[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.insert(writeRefusals).values(rows.map((r) => ({ ...r, at: statementTime })));
 }
 
 /** Append-only: audit rows are only ever inserted. */

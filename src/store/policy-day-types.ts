@@ -22,20 +22,34 @@ export interface PolicyDayWrite {
   /**
    * The policy row the computation read, with its version. Given, the write locks the row
    * without reading it again and checks the version instead: a policy changed since it was
-   * read fails the write with POLICY_CHANGED (nothing is written; compute it again). Without
-   * it, the write reads the policy under the row lock.
+   * read refuses the write (`refused`, policy_changed; nothing is written for it: compute it
+   * again). Without it, the write reads the policy under the row lock.
    */
   basis?: VersionedPolicy | undefined;
+  /**
+   * The events revision of the day's local window when the computation read its events
+   * (src/store/event-revisions.ts). Given with `basis`, the write compares it with the current
+   * one under the policy lock and refuses the write (inputs_changed) when events of that
+   * window were inserted, changed or deleted since.
+   */
+  eventsRevision?: number | undefined;
 }
+
+/** Why a write was refused (see schema/write-refusals.ts). */
+export type RefusalReason = "stale_token" | "inputs_changed" | "policy_changed";
 
 /**
  * - `computed`: the write was applied and it is the day's first computation, or it inserted,
  *   changed or removed a claim (of this day, or of a later day through cap re-allocation);
  * - `unchanged`: the write was applied to a day computed before and no claim changed: only the
  *   ledger row moved (fence token, inputs hash, `computations`, `computed_at`);
- * - `stale`: refused, its fence token is lower than the ledger's; nothing changed for it.
+ * - `stale`: not applied, its fence token is lower than the ledger's, and the ledger holds a
+ *   computation of the same inputs (same inputs hash and calculator version): verified, the
+ *   day's stored result is what this write would have written;
+ * - `refused`: not applied and NOT done (`refusal` says why): the day must be computed again
+ *   from a fresh read (under a token above `ledgerFenceToken` for stale_token).
  */
-export type PolicyDayStatus = "computed" | "unchanged" | "stale";
+export type PolicyDayStatus = "computed" | "unchanged" | "stale" | "refused";
 
 export interface PolicyDayOutcome {
   policyId: string;
@@ -44,10 +58,14 @@ export interface PolicyDayOutcome {
   /** Claims of this day after the write (for `stale`: as stored, untouched). */
   claims: number;
   cappedClaims: number;
-  /** Sum of this day's payout amounts after the write, minor units. */
+  /** Sum of this day's payout amounts after the write, minor units of `currency`. */
   payoutAmount: bigint;
+  /** The policy's currency. */
+  currency: string;
   /** Audit rows written, this day and re-allocated later days together. */
   changes: { inserted: number; updated: number; deleted: number };
   /** The ledger's fence token for the day after the write (for `stale`: the newer one that won). */
   ledgerFenceToken: bigint;
+  /** Why the write was refused (status `refused` only). */
+  refusal?: RefusalReason;
 }

@@ -74,6 +74,19 @@ export function validatePolicyDayWrites(writes: readonly PolicyDayWrite[]): void
       }
       versionOf.set(w.policyId, version);
     }
+    if (w.eventsRevision !== undefined) {
+      if (w.basis === undefined) {
+        invalid(i, w, "eventsRevision", "is checked against the basis policy's window: give basis");
+      }
+      if (!Number.isSafeInteger(w.eventsRevision) || w.eventsRevision < 0) {
+        invalid(
+          i,
+          w,
+          "eventsRevision",
+          `must be a non-negative integer, got ${show(w.eventsRevision)}`,
+        );
+      }
+    }
     if (w.candidates.length === 0) return;
     const keys = new Set<string>();
     w.candidates.forEach((c, j) => {

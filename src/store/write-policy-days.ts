@@ -19,12 +19,15 @@ import { ClaimsError, ErrorCodes } from "../errors.ts";
 import type { Db, Executor } from "./connection.ts";
 import { loadClaimsForWrites } from "./claims.ts";
 import { loadLedgerEntries } from "./ledger.ts";
-import type { PolicyDayOutcome, PolicyDayWrite } from "./policy-day-types.ts";
+import type { PolicyDayOutcome, PolicyDayWrite, RefusalReason } from "./policy-day-types.ts";
+import { loadEventRevisions, windowRevision } from "./event-revisions.ts";
+import { localDayBounds } from "../domain/calendar.ts";
 import { planPolicyDayWrites } from "./policy-day-plan.ts";
 import {
   deleteClaims,
   insertAudit,
   insertLedgerRows,
+  insertRefusals,
   updateLedgerRows,
   updateLedgerTotals,
   upsertClaims,
@@ -59,11 +62,14 @@ const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
 /**
  * Writes the results of many policy-day computations, in order, in one transaction, and
  * returns one outcome per write (same order). A write whose fence token is lower than the
- * ledger's is `stale` and changes nothing; equal tokens are accepted (the same lease retrying).
+ * ledger's changes nothing: it is `stale` when the ledger holds a computation of the same
+ * inputs, else `refused` (stale_token). A write whose policy (`basis`) or events
+ * (`eventsRevision`) changed since they were read is `refused` too (policy_changed,
+ * inputs_changed); every refusal is recorded in write_refusals. Equal tokens are accepted
+ * (the same lease retrying).
  *
  * Throws (and writes nothing): INPUT_INVALID for a malformed write, POLICY_NOT_FOUND,
- * OUT_OF_COVERAGE, POLICY_CHANGED when a write's `basis` is no longer the stored policy, LOCK_LOST
- * when `signal` aborted, SERVICE_UNAVAILABLE / STORAGE_FAILED for
+ * OUT_OF_COVERAGE, LOCK_LOST when `signal` aborted, SERVICE_UNAVAILABLE / STORAGE_FAILED for
  * database failures (see isTransientStorageError), the driver error as `cause`.
  */
 export async function writePolicyDays(
@@ -84,6 +90,7 @@ export async function writePolicyDays(
   const policyIds = [...new Set(writes.map((w) => w.policyId))].sort();
   const basisOf = new Map<string, VersionedPolicy>();
   for (const w of writes) if (w.basis) basisOf.set(w.policyId, w.basis);
+  const revisionChecked = writes.filter((w) => w.basis && w.eventsRevision !== undefined);
   throwIfLeaseLost(options.signal, writes.length);
   try {
     return await db.transaction(async (tx) => {
@@ -91,7 +98,7 @@ export async function writePolicyDays(
       // trips between BEGIN and COMMIT whatever the batch size. The reads queue behind the
       // lock statement on the server and take their snapshots only once it has the locks, so
       // they see everything the previous holder of any of these policies committed.
-      const [, versions, unread, stored, ledger] = await Promise.all([
+      const [, versions, unread, stored, ledger, revisions] = await Promise.all([
         // Drizzle's raw execute is lazy (it starts when awaited, and Promise.all would await
         // it only after the others have been sent): start it now, so the lock waits under it.
         tx.execute(transactionSettings(lockTimeoutMs)).then((r) => r),
@@ -100,17 +107,36 @@ export async function writePolicyDays(
         readPolicies(tx, policyIds.filter((id) => !basisOf.has(id))),
         loadClaimsForWrites(tx, writes),
         loadLedgerEntries(tx, writes),
+        // The events revisions of the written days, read under the locks like the rest: an
+        // import committed before them shows here, one committed after them recalculates later.
+        loadEventRevisions(
+          tx,
+          revisionChecked.map((w) => ({ region: w.basis!.policy.region, window: windowOf(w) })),
+        ),
       ]);
       const locked = policiesUnderLock(policyIds, versions, basisOf, unread);
-      checkTargets(locked, writes);
+      checkTargets(locked, writes.filter((w) => !versions.changed.has(w.policyId)));
+      const refusedBefore = new Map<number, RefusalReason>();
+      writes.forEach((w, index) => {
+        if (!w.basis) return;
+        if (versions.changed.has(w.policyId)) refusedBefore.set(index, "policy_changed");
+        else if (
+          w.eventsRevision !== undefined &&
+          windowRevision(revisions, w.basis.policy.region, windowOf(w)) !== w.eventsRevision
+        ) {
+          refusedBefore.set(index, "inputs_changed");
+        }
+      });
       const plan = planPolicyDayWrites(
         { policies: locked, claims: stored, ledger },
         writes,
         calculatorVersion,
+        refusedBefore,
       );
       const existing = plan.ledger.filter((l) => l.existed);
       const [updated] = await Promise.all([
         updateLedgerRows(tx, existing),
+        insertRefusals(tx, plan.refusals),
         upsertClaims(tx, plan.claimUpserts),
         deleteClaims(tx, plan.claimDeletes),
         insertAudit(tx, plan.audit),
@@ -136,6 +162,11 @@ export async function writePolicyDays(
 /** Transaction-local settings: one statement without parameters (it pipelines). */
 function transactionSettings(lockTimeoutMs: number) {
   return sql.raw(`select set_config('lock_timeout', '${lockTimeoutMs}', true)`);
+}
+
+/** The local day of a write's policy (the one it brought) as a UTC interval. */
+function windowOf(w: PolicyDayWrite): { startMs: number; endMs: number } {
+  return localDayBounds(w.claimDate, w.basis!.policy.timezone);
 }
 
 /** One policy-day: `writePolicyDays` with a single write. */
@@ -219,10 +250,9 @@ async function readPolicies(tx: Executor, ids: readonly string[]): Promise<Map<s
 
 /**
  * The locked policies: those a write brought, when their version is still the locked row's,
- * and those read under the lock. Throws POLICY_CHANGED (rolling the transaction back) when a
- * policy changed after its computation read it: its result is for a policy that no longer
- * exists, and the caller computes it again from a fresh read. Missing policies are left out
- * (checkTargets names them).
+ * and those read under the lock. A policy changed after its computation read it is left out:
+ * its writes are refused (policy_changed) and computed again from a fresh read. Missing
+ * policies are left out too (checkTargets names them).
  */
 function policiesUnderLock(
   ids: readonly string[],
@@ -230,21 +260,9 @@ function policiesUnderLock(
   basisOf: ReadonlyMap<string, VersionedPolicy>,
   unread: ReadonlyMap<string, Policy>,
 ): Map<string, Policy> {
-  if (check.changed.size > 0) {
-    const changed = [...check.changed].sort();
-    const shown = changed.slice(0, 10).map((id) => `"${id}"`).join(", ");
-    throw new ClaimsError(
-      ErrorCodes.POLICY_CHANGED,
-      `polic${changed.length === 1 ? "y" : "ies"} ${shown}${
-        changed.length > 10 ? ` and ${changed.length - 10} more` : ""
-      } changed after the calculation read ${
-        changed.length === 1 ? "it" : "them"
-      }; nothing was written`,
-    );
-  }
   const out = new Map<string, Policy>();
   for (const id of ids) {
-    if (check.missing.has(id)) continue;
+    if (check.missing.has(id) || check.changed.has(id)) continue;
     const policy = basisOf.get(id)?.policy ?? unread.get(id);
     if (policy) out.set(id, policy);
   }

@@ -10,6 +10,7 @@ export function fanOutOptionsFrom(
     batchSize: config.worker.batchSize,
     batchConcurrency: config.worker.batchConcurrency,
     pageSize: config.worker.pageSize,
+    contentionDeadlineMs: config.worker.contentionDeadlineMs,
     timeouts: {
       ...DEFAULT_TIMEOUTS,
       heartbeatTimeoutMs: config.worker.heartbeatTimeoutMs,

@@ -4,11 +4,17 @@
  * twice; once it has finished, the same start runs it again (reruns are for recomputing).
  */
 import { createHash } from "node:crypto";
-import { type Client, WorkflowExecutionAlreadyStartedError } from "@temporalio/client";
+import {
+  ApplicationFailure,
+  type Client,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+} from "@temporalio/client";
 import type { Config } from "../config.ts";
 import { fanOutOptionsFrom } from "./fan-out-options.ts";
 import {
   type FanOutOptions,
+  INCOMPLETE_FAILURE_TYPE,
   type RerunInput,
   type RerunProgress,
   rerunProgressQuery,
@@ -85,7 +91,28 @@ export async function rerunProgress(
   }
 }
 
+/**
+ * The rerun's summary once it ended. A rerun that left policy-days uncomputed fails with
+ * PolicyDaysIncomplete and its summary as the failure's details: returned here with
+ * `incomplete` set to the failure's message. Any other failure is thrown.
+ */
 export async function rerunResult(client: Client, workflowId: string): Promise<RerunSummary> {
-  const summary = await client.workflow.getHandle(workflowId).result() as RerunSummary;
-  return { ...summary, workflowId };
+  try {
+    const summary = await client.workflow.getHandle(workflowId).result() as RerunSummary;
+    return { ...summary, workflowId };
+  } catch (error) {
+    const incomplete = incompleteFailure(error);
+    if (!incomplete) throw error;
+    return { ...(incomplete.details as RerunSummary), workflowId, incomplete: incomplete.message };
+  }
+}
+
+/** The PolicyDaysIncomplete failure inside a workflow failure, with its summary; else null. */
+export function incompleteFailure(error: unknown): { message: string; details: unknown } | null {
+  if (!(error instanceof WorkflowFailedError)) return null;
+  const cause = error.cause;
+  if (!(cause instanceof ApplicationFailure) || cause.type !== INCOMPLETE_FAILURE_TYPE) return null;
+  const details = cause.details?.[0];
+  if (typeof details !== "object" || details === null) return null;
+  return { message: cause.message, details };
 }

@@ -47,6 +47,15 @@ function desired(config: Config, settings: ScheduleSettings) {
       workflowId: config.schedule.id,
       taskQueue: config.temporal.taskQueue,
       args: [input],
+      // A run that ends with policy-days uncomputed fails (PolicyDaysIncomplete) and is run
+      // again, a few times with growing pauses: each attempt retries its contended days up to
+      // CLAIMS_CONTENTION_DEADLINE_MS. Only then does the failure stand for an operator.
+      retry: {
+        initialInterval: "1 minute",
+        backoffCoefficient: 4,
+        maximumInterval: "1 hour",
+        maximumAttempts: 4,
+      },
     },
     policies: {
       overlap: (settings.overlap ?? config.schedule.overlap) as ScheduleOverlapPolicy,

@@ -65,7 +65,10 @@ export interface PolicyDaySummary {
   status: "computed" | "unchanged" | "stale";
   claims: number;
   cappedClaims: number;
+  /** The day's payouts after the write, minor units of `currency` (decimal string). */
   payoutAmount: string;
+  /** The policy's currency (runs before per-currency totals did not record it). */
+  currency?: string;
   fenceToken: string;
   /** How many computations this workflow run made (1 + recalculations asked for meanwhile). */
   computations?: number;
@@ -87,8 +90,14 @@ export interface BatchSummary {
   totals: Totals;
   /** The first MAX_PROBLEMS problems; `totals` counts all. */
   problems: PolicyDayProblem[];
-  /** Ids still contended at the end of the batch (at most MAX_PROBLEMS), to try once more later. */
+  /**
+   * Every id still contended at the end of the batch (a lock held by another calculation, or
+   * a write refused round after round), for the workflow's later rounds. Workers before
+   * complete dates sent at most MAX_PROBLEMS.
+   */
   contendedIds: string[];
+  /** The soonest a lock blocking one of them runs out (ms), when the lock service can tell. */
+  retryAfterMs?: number | null;
 }
 
 export interface PolicyIdPage {
@@ -123,7 +132,19 @@ export interface FanOutOptions {
   timeouts?: ActivityTimeouts;
   /** Continue-as-new once the history has this many events (default 10,000; tests use less). */
   historyEventsLimit?: number;
+  /**
+   * How long a date's contended policy-days are retried, from the first retry round, before the
+   * run fails naming them (CLAIMS_CONTENTION_DEADLINE_MS; default 15 minutes). Well above the
+   * lock TTL: a crashed worker's locks run out within one TTL.
+   */
+  contentionDeadlineMs?: number;
 }
+
+/** The deadline of contention retries when a start does not name one. */
+export const DEFAULT_CONTENTION_DEADLINE_MS = 15 * 60_000;
+
+/** The failure type of a run that ended with policy-days left uncomputed (its details: the summary). */
+export const INCOMPLETE_FAILURE_TYPE = "PolicyDaysIncomplete";
 
 /** Where a fan-out over one date stands; carried across continue-as-new. */
 export interface DateCursor {
@@ -142,7 +163,17 @@ export interface DateState {
   /** Ids left contended by their batch, tried again once the date's pages are done. */
   contendedIds: string[];
   contentionRounds: number;
+  /**
+   * The retry rounds of complete dates: when they must end (workflow time, epoch ms), for which
+   * attempt of the run (a retried run gets a new deadline). Absent before the first round.
+   */
+  retry?: { deadline: number; attempt: number };
+  /** The soonest a lock blocking a contended id runs out (ms), as the last batches reported. */
+  retryAfterMs?: number | null;
 }
+
+/** Ids carried for retry rounds at most (workflow state, continue-as-new input). */
+export const MAX_CARRIED_CONTENDED = 50_000;
 
 export interface DailyRunInput extends FanOutOptions {
   /** Manual starts name the claim date; scheduled runs derive it from the nominal time. */
@@ -214,6 +245,11 @@ export interface RerunProgress {
 
 export interface RerunSummary {
   workflowId?: string;
+  /**
+   * Set (by the client) when the rerun failed with policy-days left uncomputed: the failure's
+   * message. The rest is the summary the failure carried.
+   */
+  incomplete?: string;
   from: string;
   to: string;
   dates: number;
@@ -227,6 +263,33 @@ export interface RerunSummary {
 
 export const dailyRunProgressQuery = defineQuery<DailyRunProgress>("progress");
 export const rerunProgressQuery = defineQuery<RerunProgress>("progress");
+
+/** Policy-days a run covered but did not compute (contended or failed): 0 for a complete run. */
+export function uncomputed(totals: Totals): number {
+  return totals.contended + totals.failed;
+}
+
+/**
+ * The message of a run that ended incomplete: how many policy-days of what were left and why
+ * (counts by cause, then the first few problems), and what to do about it.
+ */
+export function incompleteMessage(
+  what: string,
+  totals: Totals,
+  problems: readonly PolicyDayProblem[],
+): string {
+  const causes = new Map<string, number>();
+  for (const p of problems) causes.set(p.type, (causes.get(p.type) ?? 0) + 1);
+  const byCause = [...causes].map(([type, n]) => `${type} ${n}`).join(", ");
+  const first = problems.slice(0, 3).map((p) => `${p.policyId} ${p.claimDate}: ${p.message}`).join(
+    "; ",
+  );
+  return `${what} left ${uncomputed(totals)} of ${totals.policyDays} policy-days uncomputed ` +
+    `(${totals.contended} contended, ${totals.failed} failed` +
+    `${byCause ? `; first problems by cause: ${byCause}` : ""})${first ? `: ${first}` : ""}. ` +
+    "Nothing was marked done for them: once their cause is fixed (a lock still held, a " +
+    "service down, bad data), run the same command again or `claims rerun` those days";
+}
 
 /** Upper bound of a rerun's or a backfill's date range (SPEC: ranges over 10 years are refused). */
 export const MAX_RANGE_DAYS = 3653;

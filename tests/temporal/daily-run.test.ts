@@ -121,10 +121,10 @@ describe("the daily run", () => {
     const stored = await assertMatchesCalculator(database, data);
     assert.equal(summary.totals.claims, stored.length);
     assert.equal(summary.totals.cappedClaims, stored.filter((c) => c.capped).length);
-    assert.equal(
-      summary.totals.payoutAmount,
-      stored.reduce((sum, c) => sum + BigInt(c.payoutAmount), 0n).toString(),
-    );
+    // Every policy of the book pays in EUR: one currency, summed exactly, never mixed.
+    assert.deepEqual(summary.totals.payouts, {
+      EUR: stored.reduce((sum, c) => sum + BigInt(c.payoutAmount), 0n).toString(),
+    });
     const [ledger] = await database.sql<{ days: number; once: number }[]>`
       select count(*)::int as days, count(*) filter (where computations = 1)::int as once
       from calculation_ledger`;

@@ -161,19 +161,46 @@ const totalsArb: fc.Arbitrary<Totals> = fc.record({
   failed: fc.nat(1000),
   claims: fc.nat(1000),
   cappedClaims: fc.nat(1000),
-  payoutAmount: fc.bigInt({ min: 0n, max: 10n ** 20n }).map(String),
-}).map((t) => ({ ...t })); // fast-check builds null-prototype objects
+  payouts: fc.dictionary(
+    fc.constantFrom("EUR", "JPY", "KWD", "USD"),
+    fc.bigInt({ min: 0n, max: 10n ** 20n }).map(String),
+  ),
+}).map((t) => ({ ...t, payouts: { ...t.payouts } })); // fast-check builds null-prototype objects
 
 test("totals add exactly (money beyond 2^53 included), associatively and commutatively", () => {
   fc.assert(
     fc.property(totalsArb, totalsArb, totalsArb, (a, b, c) => {
       assert.deepEqual(addTotals(addTotals(a, b), c), addTotals(a, addTotals(b, c)));
       assert.deepEqual(addTotals(a, b), addTotals(b, a));
-      assert.deepEqual(addTotals(a, emptyTotals()), a);
+      assert.deepEqual(addTotals(a, emptyTotals()), addTotals(emptyTotals(), a));
+      // Per currency: each currency's sum is its own, no other currency's minor units in it.
+      const sum = addTotals(a, b);
+      for (const currency of new Set([...Object.keys(a.payouts), ...Object.keys(b.payouts)])) {
+        assert.equal(
+          sum.payouts[currency],
+          (BigInt(a.payouts[currency] ?? 0) + BigInt(b.payouts[currency] ?? 0)).toString(),
+        );
+      }
+      assert.deepEqual(Object.keys(sum.payouts), Object.keys(sum.payouts).sort());
     }),
   );
-  const big = totalsOf("computed", 1, 0, 9_007_199_254_740_993n);
-  assert.equal(addTotals(big, big).payoutAmount, "18014398509481986");
+  const big = totalsOf("computed", 1, 0, { currency: "JPY", amount: 9_007_199_254_740_993n });
+  const usd = totalsOf("computed", 1, 0, { currency: "USD", amount: 5n });
+  assert.deepEqual(addTotals(addTotals(big, big), usd).payouts, {
+    JPY: "18014398509481986",
+    USD: "5",
+  });
+  // Totals of a run started before per-currency payouts carry one mixed sum: never added to
+  // any currency, counted as unknown instead.
+  const legacy = {
+    ...emptyTotals(),
+    policyDays: 3,
+    computed: 3,
+    payoutAmount: "700",
+  } as unknown as Totals;
+  delete (legacy as Partial<Totals>).payouts;
+  assert.deepEqual(addTotals(usd, legacy).payouts, { USD: "5" });
+  assert.equal(addTotals(usd, legacy).payoutsUnknown, 3);
   assert.deepEqual(totalsOf("contended"), { ...emptyTotals(), policyDays: 1, contended: 1 });
 });
 
@@ -185,6 +212,7 @@ test("a chunk's totals and problems in one pass equal the item-by-item sums", ()
     claims: fc.nat(5),
     cappedClaims: fc.nat(5),
     payoutAmount: fc.bigInt({ min: 0n, max: 2n ** 60n }),
+    currency: fc.constantFrom("EUR", "JPY", null),
   }).map((i): PolicyDayItem => ({
     ...i,
     claimDate: "2025-01-01",

@@ -5,6 +5,7 @@
  * the rerun's `progress` query; --json prints the summary as JSON. Exit 1 when any policy-day
  * could not be computed; 2 for bad flags or unknown policies; 3 when Temporal is unreachable.
  */
+import { formatAmounts } from "../money.ts";
 import { InvalidArgumentError } from "commander";
 import { daysBetween, isValidDate } from "../../domain/calendar.ts";
 import { ID_PATTERN } from "../../domain/schemas.ts";
@@ -99,9 +100,15 @@ function summaryText(s: RerunSummary): string {
       s.workflowId ?? ""
     } ${s.from} to ${s.to}: ${t.policyDays} policy-days over ${s.dates} date(s): ` +
     `${t.computed} computed, ${t.unchanged} unchanged, ${t.stale} stale, ${t.skipped} not covered, ` +
-    `${t.contended} contended, ${t.failed} failed; ${t.claims} claims (${t.cappedClaims} capped), ` +
-    `payout ${t.payoutAmount} (minor units)`,
+    `${t.contended} contended, ${t.failed} failed; ${t.claims} claims (${t.cappedClaims} capped)`,
+    `payouts: ${formatAmounts(t.payouts ?? {})}${
+      t.payoutsUnknown
+        ? ` (and ${t.payoutsUnknown} policy-days computed by an older version ` +
+          "whose payouts have no currency: see `claims report`)"
+        : ""
+    }`,
     ...s.problems.map((p) => `  ${p.status} ${p.policyId} ${p.claimDate}: ${p.type}: ${p.message}`),
+    ...(s.incomplete ? [`error: ${s.incomplete}`] : []),
   ];
   return lines.join("\n") + "\n";
 }
@@ -184,7 +191,9 @@ Examples:
         }
         if (options.json) writeJson(ctx.io.stdout, outcome);
         else ctx.io.stdout.write(summaryText(outcome));
-        if (outcome.totals.failed + outcome.totals.contended > 0) ctx.setExitCode(ExitCode.FAILED);
+        if (outcome.incomplete || outcome.totals.failed + outcome.totals.contended > 0) {
+          ctx.setExitCode(ExitCode.FAILED);
+        }
       });
     });
 };

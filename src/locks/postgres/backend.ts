@@ -32,7 +32,8 @@ import {
 } from "../lease.ts";
 import { ManagedLeaseGroup } from "../lease-group.ts";
 import { pgLockFailure } from "./failure.ts";
-import { listPostgresLocks } from "./list.ts";
+import { inspectPostgresLocks, listPostgresLocks } from "./list.ts";
+import { floorOf } from "../floors.ts";
 import { lockIdOf } from "./lock-id.ts";
 import { type LockSession, openSessionFromPool, openSessionFromUrl } from "./session.ts";
 import {
@@ -142,6 +143,10 @@ export class PostgresLockBackend implements LockBackend {
   /** One key: one statement, no batch objects (the hot path). */
   async tryAcquire(key: string, options: AcquireOptions = {}): Promise<Lease | null> {
     assertLockKey(key);
+    // A token floor (rare: a refused stale write) takes the many-key statement, which has one.
+    if (floorOf(options, key) !== undefined) {
+      return (await this.#acquire([key], options)).leases.get(key) ?? null;
+    }
     const { ttlMs, holder } = this.#prepare(options);
     // Held by this backend already, or being acquired right now: not ours to take again.
     if (this.#held.has(key) || this.#pending.has(key)) return null;
@@ -196,6 +201,18 @@ export class PostgresLockBackend implements LockBackend {
       return await isLockIdHeld((await this.#session).sql, lockIdOf(key));
     } catch (error) {
       throw pgLockFailure("check", [key], error);
+    }
+  }
+
+  async inspect(
+    keys: readonly string[],
+  ): Promise<Map<string, { holder: string | null; ttlMs: number | null }>> {
+    if (keys.length === 0) return new Map();
+    keys.forEach(assertLockKey);
+    try {
+      return await inspectPostgresLocks((await this.#session).sql, keys);
+    } catch (error) {
+      throw pgLockFailure("inspect", [...keys], error);
     }
   }
 
@@ -287,7 +304,10 @@ export class PostgresLockBackend implements LockBackend {
       const sentAt = monotonicNow();
       let rows: FenceRow[];
       try {
-        rows = await tryLockMany(session.sql, wanted, lockIds, holder);
+        const floors = options.minTokens?.size
+          ? wanted.map((key) => floorOf(options, key) ?? "0")
+          : null;
+        rows = await tryLockMany(session.sql, wanted, lockIds, holder, floors);
       } catch (error) {
         await this.#undoFailedAcquire(session, lockIds);
         throw pgLockFailure("acquire", wanted, error);

@@ -72,3 +72,20 @@ export async function listPostgresLocks(sql: Sql, prefix?: string): Promise<Lock
     .filter((lock) => prefix === undefined || lock.key.startsWith(prefix))
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
+
+/** The holders of the given keys that are held now (lock_fences names them); no TTL. */
+export async function inspectPostgresLocks(
+  sql: Sql,
+  keys: readonly string[],
+): Promise<Map<string, { holder: string | null; ttlMs: number | null }>> {
+  const rows = await sql<{ key: string; holder: string | null }[]>`
+    select f.key, f.holder from lock_fences f
+    where f.key = any(${keys as string[]}::text[])
+      and exists (
+        select 1 from pg_locks l
+        where l.locktype = 'advisory' and l.objsubid = 1 and l.granted
+          and l.database = (select oid from pg_database where datname = current_database())
+          and (l.classid::bigint << 32) | l.objid::bigint = f.lock_id
+      )`;
+  return new Map(rows.map((row) => [row.key, { holder: row.holder, ttlMs: null }]));
+}

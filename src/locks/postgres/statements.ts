@@ -63,20 +63,28 @@ export function tryLockOne(
   });
 }
 
-/** Tries many locks in one statement (one round trip); fence rows of those acquired. */
+/**
+ * Tries many locks in one statement (one round trip); fence rows of those acquired. `floors`
+ * (one per key, '0' for none) raise a key's token to at least its floor (AcquireOptions
+ * .minTokens); null when no key has one.
+ */
 export function tryLockMany(
   sql: Sql,
   keys: readonly string[],
   lockIds: readonly bigint[],
   holder: string,
+  floors: readonly string[] | null = null,
 ): Promise<FenceRow[]> {
+  const floorList = floors ?? keys.map(() => "0");
   return sql<FenceRow[]>`
     insert into lock_fences as f (key, lock_id, token, holder, acquired_at, updated_at)
-    select t.key, t.lock_id, (extract(epoch from t.now) * 1000000)::bigint, ${holder},
+    select t.key, t.lock_id,
+           greatest((extract(epoch from t.now) * 1000000)::bigint, t.floor), ${holder},
            t.now, t.now
     from (
-      select u.key, u.lock_id, clock_timestamp() as now
-      from unnest(${keys as string[]}::text[], ${lockIds.map(String)}::bigint[]) as u(key, lock_id)
+      select u.key, u.lock_id, u.floor, clock_timestamp() as now
+      from unnest(${keys as string[]}::text[], ${lockIds.map(String)}::bigint[],
+                  ${floorList as string[]}::bigint[]) as u(key, lock_id, floor)
     ) as t
     where pg_try_advisory_lock(t.lock_id)
     on conflict (key) do update set

@@ -37,8 +37,10 @@ import {
   fenceTtlFor,
   type LockRedis,
   lockValue,
+  parseLockValue,
   withLockCommands,
 } from "./scripts.ts";
+import { floorOf } from "../floors.ts";
 
 export interface RedisLockBackendOptions {
   /** A client to share; close() leaves it open. */
@@ -141,13 +143,17 @@ export class RedisLockBackend implements LockBackend {
     const sentAt = monotonicNow();
     let reply: AcquireReply;
     try {
-      reply = await this.#lock.claimsLockAcquire(
-        key,
-        fenceKeyOf(key),
-        holderJson,
-        ttlMs,
-        fenceTtlFor(ttlMs),
-      );
+      const floor = floorOf(options, key);
+      reply = await (floor === undefined
+        ? this.#lock.claimsLockAcquire(key, fenceKeyOf(key), holderJson, ttlMs, fenceTtlFor(ttlMs))
+        : this.#lock.claimsLockAcquire(
+          key,
+          fenceKeyOf(key),
+          holderJson,
+          ttlMs,
+          fenceTtlFor(ttlMs),
+          floor,
+        ));
     } catch (error) {
       throw serviceError("acquire", [key], error);
     }
@@ -187,6 +193,32 @@ export class RedisLockBackend implements LockBackend {
     options?: WithLockOptions,
   ): Promise<T> {
     return runWithLock(this, key, fn, options);
+  }
+
+  async inspect(
+    keys: readonly string[],
+  ): Promise<Map<string, { holder: string | null; ttlMs: number | null }>> {
+    const out = new Map<string, { holder: string | null; ttlMs: number | null }>();
+    if (keys.length === 0) return out;
+    keys.forEach(assertLockKey);
+    const pipeline = this.redis.pipeline();
+    for (const key of keys) pipeline.get(key).pttl(key);
+    let results: [Error | null, unknown][];
+    try {
+      results = (await pipeline.exec()) ?? [];
+    } catch (error) {
+      throw serviceError("inspect", [...keys], error);
+    }
+    keys.forEach((key, i) => {
+      const value = results[2 * i]?.[1];
+      const pttl = results[2 * i + 1]?.[1];
+      if (typeof value !== "string") return;
+      out.set(key, {
+        holder: parseLockValue(value)?.holder ?? value,
+        ttlMs: typeof pttl === "number" && pttl >= 0 ? pttl : null,
+      });
+    });
+    return out;
   }
 
   async isLocked(key: string): Promise<boolean> {
@@ -274,7 +306,7 @@ export class RedisLockBackend implements LockBackend {
     const sentAt = monotonicNow();
     let replies: ManyReplies;
     try {
-      replies = await this.#acquireReplies(unique, holderJson, ttlMs);
+      replies = await this.#acquireReplies(unique, holderJson, ttlMs, options);
     } catch (error) {
       throw serviceError("acquire", unique, error);
     }
@@ -307,6 +339,7 @@ export class RedisLockBackend implements LockBackend {
     keys: readonly string[],
     holderJson: string,
     ttlMs: number,
+    options: AcquireOptions,
   ): Promise<ManyReplies> {
     const out: ManyReplies = { tokens: [], acquiredAt: [] };
     if (keys.length === 0) return out;
@@ -319,7 +352,16 @@ export class RedisLockBackend implements LockBackend {
         pairs[2 * i] = key;
         pairs[2 * i + 1] = fenceKeyOf(key);
       });
-      pipeline.claimsLockAcquireMany(pairs.length, ...pairs, holderJson, ttlMs, fenceTtlMs);
+      // Floors are rare (a write refused for a stale token): only then one argument per key.
+      const floors = options.minTokens?.size ? part.map((key) => floorOf(options, key) ?? "0") : [];
+      pipeline.claimsLockAcquireMany(
+        pairs.length,
+        ...pairs,
+        holderJson,
+        ttlMs,
+        fenceTtlMs,
+        ...floors,
+      );
     }
     const results = (await pipeline.exec()) ?? [];
     let failure: unknown;

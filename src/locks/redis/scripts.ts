@@ -29,15 +29,16 @@
 import type { ChainableCommander, Redis } from "ioredis";
 
 /**
- * KEYS: lock, fence. ARGV: holder as a JSON string literal, ttl ms, fence ttl ms.
- * Returns "<token> <acquiredAt ms>", or nil when the key is held. The value it stores is
- * exactly lockValue(holderJson, token, acquiredAt): the client rebuilds it rather than
- * receive it, which keeps the reply (and the script) small.
+ * KEYS: lock, fence. ARGV: holder as a JSON string literal, ttl ms, fence ttl ms, and
+ * optionally a token floor. Returns "<token> <acquiredAt ms>", or nil when the key is held.
+ * The value it stores is exactly lockValue(holderJson, token, acquiredAt): the client
+ * rebuilds it rather than receive it, which keeps the reply (and the script) small.
  *
  * The common case costs three calls: TIME, the SET NX of the lock, and one SET … GET that
  * advances the fence to "now" and returns the previous token. Only when that previous token
- * is not below now (several acquisitions in one µs, or a clock stepped back) does the script
- * fix both keys up to previous + 1. SET … GET needs Redis 6.2 or later.
+ * is not below now (several acquisitions in one µs, or a clock stepped back) or a floor is
+ * above now does the script fix both keys up to max(previous + 1, floor). SET … GET needs
+ * Redis 6.2 or later.
  */
 const ACQUIRE = `
 local now = redis.call('TIME')
@@ -50,10 +51,15 @@ local tail = '","acquiredAt":' .. acquired_ms .. '}'
 if not redis.call('SET', KEYS[1], head .. token .. tail, 'NX', 'PX', ARGV[2]) then
   return false
 end
+local clock = tonumber(token)
+local wanted = clock
+local floor = tonumber(ARGV[4] or '0') or 0
+if floor > wanted then wanted = floor end
 local previous = tonumber(redis.call('SET', KEYS[2], token, 'PX', ARGV[3], 'GET') or '0') or 0
-if previous >= tonumber(token) then
+if previous >= wanted then wanted = previous + 1 end
+if wanted ~= clock then
   -- %.0f: tostring() would print 1.7e+15 and lose digits; doubles are exact to 2^53 (year 2255).
-  token = string.format('%.0f', previous + 1)
+  token = string.format('%.0f', wanted)
   redis.call('SET', KEYS[2], token, 'PX', ARGV[3])
   redis.call('SET', KEYS[1], head .. token .. tail, 'XX', 'KEEPTTL')
 end
@@ -63,7 +69,8 @@ return token .. ' ' .. acquired_ms
 /**
  * ACQUIRE for many keys in one call (a chunk of a batch): the same steps per key, one TIME for
  * all. KEYS: lock1, fence1, lock2, fence2, … ARGV: holder as a JSON string literal, ttl ms,
- * fence ttl ms. Returns { acquiredAt ms, token1 or false, token2 or false, … }.
+ * fence ttl ms, then optionally one token floor per key ('0' for none; sent only when some
+ * key has one). Returns { acquiredAt ms, token1 or false, token2 or false, … }.
  *
  * Why one script rather than a pipeline of ACQUIREs: per key, a pipelined EVALSHA costs the
  * client a command object, its encoding and its reply, and the server a script call; a daily
@@ -81,13 +88,20 @@ local acquired_ms = now[1] .. string.sub(micros, 1, 3)
 local head = '{"holder":' .. ARGV[1] .. ',"token":"'
 local tail = '","acquiredAt":' .. acquired_ms .. '}'
 local replies = { acquired_ms }
+local floors = #ARGV > 3
 for i = 1, #KEYS, 2 do
   local clock = now_number + (i - 1) / 2
   local token = string.format('%.0f', clock)
   if redis.call('SET', KEYS[i], head .. token .. tail, 'NX', 'PX', ARGV[2]) then
+    local wanted = clock
+    if floors then
+      local floor = tonumber(ARGV[3 + (i + 1) / 2]) or 0
+      if floor > wanted then wanted = floor end
+    end
     local previous = tonumber(redis.call('SET', KEYS[i + 1], token, 'PX', ARGV[3], 'GET') or '0') or 0
-    if previous >= clock then
-      token = string.format('%.0f', previous + 1)
+    if previous >= wanted then wanted = previous + 1 end
+    if wanted ~= clock then
+      token = string.format('%.0f', wanted)
       redis.call('SET', KEYS[i + 1], token, 'PX', ARGV[3])
       redis.call('SET', KEYS[i], head .. token .. tail, 'XX', 'KEEPTTL')
     end
@@ -178,6 +192,7 @@ export interface LockCommands {
     holderJson: string,
     ttlMs: number,
     fenceTtlMs: number,
+    floor?: string,
   ): Promise<AcquireReply>;
   claimsLockExtend(
     lockKey: string,

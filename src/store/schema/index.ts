@@ -5,3 +5,5 @@ export * from "./claims.ts";
 export * from "./ledger.ts";
 export * from "./audit.ts";
 export * from "./lock-fences.ts";
+export * from "./event-revisions.ts";
+export * from "./write-refusals.ts";

@@ -355,7 +355,14 @@ for (const h of [redisHarness, postgresHarness]) {
         const lost = await child.next("lost", 10_000);
         assert.match(String(lost["reason"]), /lost/);
         const wrote = await child.next("wrote", 20_000);
-        assert.equal(wrote["status"], "stale", "the zombie's write with the old token is refused");
+        // The zombie computed other candidates than the new holder: not the same computation,
+        // so refused (stale_token), never applied, and recorded as refused.
+        assert.equal(
+          wrote["status"],
+          "refused",
+          "the zombie's write with the old token is refused",
+        );
+        assert.equal(wrote["refusal"], "stale_token");
         assert.equal(wrote["ledgerFenceToken"], String(lease.fencingToken));
         await lease.release();
       });

@@ -76,9 +76,11 @@ test(
           "calculation_ledger",
           "claim_audit",
           "claims",
+          "event_revisions",
           "lock_fences",
           "policies",
           "risk_events",
+          "write_refusals",
         ]);
       } finally {
         await sql.end({ timeout: 5 });

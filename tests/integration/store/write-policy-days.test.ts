@@ -72,6 +72,7 @@ test("a day computed after a later one re-allocates the later day's cap, audited
     claims: 1,
     cappedClaims: 0,
     payoutAmount: 250_000n,
+    currency: "EUR",
     changes: { inserted: 1, updated: 0, deleted: 0 },
     ledgerFenceToken: 7n,
   });
@@ -162,24 +163,54 @@ test("a stale fencing token is refused and changes nothing; an equal token is ac
   const audit = await auditRowsText(database.sql);
   const ledger = await ledgerRowsText(database.sql, "stale-1");
 
-  // An older lease that saw a different world (the event as tier3) comes back late.
+  // An older lease that saw a different world (the event as tier3) comes back late: refused
+  // (the ledger holds another computation), recorded as such, and nothing else changes.
   const late = writeFor(policy, "2025-01-07", [{ ...events[0]!, tier: "tier3" }], 99n, "lease-99");
   const outcome = await writePolicyDay(database.db, late);
   assert.deepEqual(outcome, {
     policyId: "stale-1",
     claimDate: "2025-01-07",
-    status: "stale",
+    status: "refused",
     claims: 1,
     cappedClaims: 0,
     payoutAmount: 250_000n,
+    currency: "EUR",
     changes: { inserted: 0, updated: 0, deleted: 0 },
     ledgerFenceToken: 100n,
+    refusal: "stale_token",
   });
   assert.deepEqual(await claimRowsText(database.sql, "stale-1"), claims);
   assert.deepEqual(await auditRowsText(database.sql), audit);
   assert.deepEqual(await ledgerRowsText(database.sql, "stale-1"), ledger);
+  const [refusal] = await database.sql<Record<string, unknown>[]>`
+    select reason, fence_token::text, ledger_fence_token::text, inputs_hash, ledger_inputs_hash,
+      written_by
+    from write_refusals where policy_id = 'stale-1'`;
+  assert.deepEqual(refusal, {
+    reason: "stale_token",
+    fence_token: "99",
+    ledger_fence_token: "100",
+    inputs_hash: late.inputsHash,
+    ledger_inputs_hash: (await loadLedgerEntry(database.db, "stale-1", "2025-01-07"))?.inputsHash,
+    written_by: "lease-99",
+  });
+
+  // An older lease that saw the same world: verified stale, the ledger holds its computation.
+  const same = await writePolicyDay(
+    database.db,
+    writeFor(policy, "2025-01-07", events, 98n, "lease-98"),
+  );
+  assert.equal(same.status, "stale");
+  assert.equal(same.refusal, undefined);
+  assert.deepEqual(await claimRowsText(database.sql, "stale-1"), claims);
+  assert.deepEqual(await ledgerRowsText(database.sql, "stale-1"), ledger);
+  assert.equal(
+    await countRows(database.sql, "write_refusals"),
+    1,
+    "a verified stale is no refusal",
+  );
   assert.throws(
-    () => assertNotStale(outcome),
+    () => assertNotStale(same),
     (e: unknown) => hasCode(e, ErrorCodes.STALE_FENCE) && /token 100/.test(e.message),
   );
 
@@ -250,7 +281,7 @@ test("several writes of one policy in one call equal the same writes made one by
     "computed",
     "computed",
     "computed",
-    "stale",
+    "refused", // the zombie saw fewer events than the ledger's computation: not the same
   ]);
   for (const write of plan(single)) await writePolicyDay(database.db, write);
 
@@ -371,7 +402,7 @@ test("a day without events is recorded in the ledger with zero claims", async ()
   );
 });
 
-test("a write that brings the policy it read is checked by row version: a policy changed since fails with POLICY_CHANGED and writes nothing", async () => {
+test("a write that brings the policy it read is checked by row version: a policy changed since is refused (policy_changed) and writes nothing", async () => {
   const policy = makePolicy("basis-1");
   await upsertPolicies(database.db, [policy]);
   const events = [makeEvent("b1-e3", "2025-01-03T08:00:00Z", { tier: "tier3" })];
@@ -393,10 +424,11 @@ test("a write that brings the policy it read is checked by row version: a policy
   await upsertPolicies(database.db, [changed]);
   const before = await ledgerRowsText(database.sql, policy.id);
   const claimsBefore = await claimRowsText(database.sql, policy.id);
-  await assert.rejects(
-    writePolicyDay(database.db, { ...writeFor(policy, "2025-01-04", events, 2n), basis: read }),
-    (error: unknown) => hasCode(error, ErrorCodes.POLICY_CHANGED) && /basis-1/.test(String(error)),
-  );
+  const refused = await writePolicyDay(database.db, {
+    ...writeFor(policy, "2025-01-04", events, 2n),
+    basis: read,
+  });
+  assert.deepEqual([refused.status, refused.refusal], ["refused", "policy_changed"]);
   assert.deepEqual(await ledgerRowsText(database.sql, policy.id), before);
   assert.deepEqual(await claimRowsText(database.sql, policy.id), claimsBefore);
 
