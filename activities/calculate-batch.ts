@@ -57,6 +57,7 @@ export function createCalculateBatch(deps: ActivityDeps) {
           date: batch.claimDate,
           policyIds: batch.policyIds,
           writtenBy: writtenByOfCurrent(),
+          cause: batch.cause,
           holder: { workflowId: currentWorkflow().workflowId, attempt: ctx.info.attempt },
           signal: ctx.cancellationSignal,
           chunkSize: deps.config.chunkSize,

@@ -16,8 +16,13 @@ export function createCalculatePolicyDay(deps: ActivityDeps) {
   return async function calculatePolicyDay(input: {
     policyId: string;
     claimDate: string;
+    cause?: "policy_amended";
   }): Promise<PolicyDaySummary> {
-    const { policyId, claimDate } = parseInput(PolicyDayInputSchema, input, "calculatePolicyDay");
+    const { policyId, claimDate, cause } = parseInput(
+      PolicyDayInputSchema,
+      input,
+      "calculatePolicyDay",
+    );
     const ctx = Context.current();
     const stop = keepHeartbeating(
       () => ({ policyId, claimDate }),
@@ -30,6 +35,7 @@ export function createCalculatePolicyDay(deps: ActivityDeps) {
           date: claimDate,
           policyIds: [policyId],
           writtenBy: writtenByOfCurrent(),
+          cause,
           holder: { workflowId: currentWorkflow().workflowId, attempt: ctx.info.attempt },
           signal: ctx.cancellationSignal,
           contentionRetries: 0,

@@ -19,10 +19,16 @@ const claimDate = z.string().refine(isValidDate, {
   error: (i) => `must be an existing YYYY-MM-DD date, got ${JSON.stringify(i.input)}`,
 });
 
-export const PolicyDayInputSchema = z.object({ policyId, claimDate });
+/** Why the days are computed again (absent: a plain run); recorded as the audit reason. */
+const cause = z.literal("policy_amended", {
+  error: (i) => `must be "policy_amended" or absent, got ${JSON.stringify(i.input)}`,
+}).optional();
+
+export const PolicyDayInputSchema = z.object({ policyId, claimDate, cause });
 
 export const BatchInputSchema = z.object({
   claimDate,
+  cause,
   policyIds: z.array(policyId).max(MAX_BATCH, {
     error: `must hold at most ${MAX_BATCH} ids (split the batch)`,
   }),

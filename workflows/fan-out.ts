@@ -26,6 +26,7 @@ import {
   MAX_CARRIED_CONTENDED,
   MAX_PROBLEMS,
   type PolicyIdPage,
+  type RecalculationCause,
 } from "../src/temporal/shared.ts";
 import { fanOutActivities } from "./activities.ts";
 import { chunk, pageOfList } from "./paging.ts";
@@ -40,7 +41,10 @@ export function newDateState(): DateState {
   };
 }
 
-export type IdSource = { kind: "all" } | { kind: "ids"; ids: readonly string[] };
+/** What a date's fan-out computes, and why (`cause`: the audit reason of a recalculation). */
+export type IdSource =
+  & ({ kind: "all" } | { kind: "ids"; ids: readonly string[] })
+  & { cause?: RecalculationCause };
 
 export interface FanOutHooks {
   /** True when the workflow should stop launching work and continue as new. */
@@ -141,7 +145,12 @@ export async function fanOutDate(
 
   const runBatch = async (ids: string[]): Promise<BatchSummary> => {
     try {
-      return await acts.calculatePolicyBatch({ claimDate, policyIds: ids });
+      return await acts.calculatePolicyBatch(
+        source.cause ? { claimDate, policyIds: ids, cause: source.cause } : {
+          claimDate,
+          policyIds: ids,
+        },
+      );
     } catch (error) {
       // Only an activity that gave up is a failed batch; a bug here must fail the task loudly.
       if (isCancellation(error) || !(error instanceof ActivityFailure)) throw error;

@@ -24,7 +24,11 @@ export async function policyDayWorkflow(input: PolicyDayWorkflowInput): Promise<
   let result: PolicyDaySummary;
   do {
     requested = false;
-    result = await calculatePolicyDay({ policyId: input.policyId, claimDate: input.claimDate });
+    result = await calculatePolicyDay({
+      policyId: input.policyId,
+      claimDate: input.claimDate,
+      ...(input.cause ? { cause: input.cause } : {}),
+    });
     computations++;
     if (requested && workflowInfo().continueAsNewSuggested) {
       // A policy-day recalculated thousands of times in one run: start a fresh history.

@@ -48,6 +48,12 @@ function checkRange(input: RerunInput): number {
       FailureTypes.INVALID_INPUT,
     );
   }
+  if (input.cause !== undefined && input.cause !== "policy_amended") {
+    throw ApplicationFailure.nonRetryable(
+      `cause: must be "policy_amended" or absent, got ${JSON.stringify(input.cause)}`,
+      FailureTypes.INVALID_INPUT,
+    );
+  }
   if (input.policyIds !== null && !Array.isArray(input.policyIds)) {
     throw ApplicationFailure.nonRetryable(
       "policyIds: must be a list of policy ids or null (every policy)",
@@ -61,7 +67,10 @@ export async function rerunWorkflow(input: RerunInput): Promise<RerunSummary> {
   checkFanOutOptions(input);
   const dates = checkRange(input);
   const ids = input.policyIds === null ? null : [...new Set(input.policyIds)].sort();
-  const source: IdSource = ids === null ? { kind: "all" } : { kind: "ids", ids };
+  const cause = input.cause ? { cause: input.cause } : {};
+  const source: IdSource = ids === null
+    ? { kind: "all", ...cause }
+    : { kind: "ids", ids, ...cause };
   const carried: RerunCarried = input.carried ?? {
     dateIndex: 0,
     state: newDateState(),

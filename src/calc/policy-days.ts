@@ -15,6 +15,7 @@ import { isValidDate } from "../domain/calendar.ts";
 import { ID_PATTERN } from "../domain/schemas.ts";
 import { ClaimsError, ErrorCodes } from "../errors.ts";
 import { holderId } from "../locks/holder.ts";
+import type { WriteCause } from "../store/policy-day-types.ts";
 import type { PolicyDaysDeps } from "./deps.ts";
 import { itemsProblems, itemsTotals, type PolicyDayItem } from "./policy-day-items.ts";
 import { abandonChunk, finishChunk, prepareChunk } from "./run-chunk.ts";
@@ -63,6 +64,8 @@ export interface CalculatePolicyDaysOptions {
   policyIds: readonly string[];
   /** Recorded with the write: Temporal `workflowId/runId`, or `manual`. */
   writtenBy: string;
+  /** Why the days are computed again (a policy amendment: the audit says so). */
+  cause?: WriteCause | undefined;
   /** Aborts between steps and before any write (activity cancellation, shutdown). */
   signal?: AbortSignal;
   /** Policy-days per lock round trip and write transaction (default 100). */
@@ -213,6 +216,7 @@ export async function calculatePolicyDays(
         holder,
         options.signal,
         floors,
+        options.cause,
       );
     let pending = state.done < list.length ? prepare(state.done) : null;
     while (pending) {

@@ -10,7 +10,7 @@ import { calculateDayCandidates } from "../domain/calculate.ts";
 import { ErrorCodes, hasCode } from "../errors.ts";
 import type { Lease, LeaseGroup } from "../locks/contract.ts";
 import { claimCalcLockKey } from "../locks/keys.ts";
-import type { PolicyDayOutcome, PolicyDayWrite } from "../store/policy-day-types.ts";
+import type { PolicyDayOutcome, PolicyDayWrite, WriteCause } from "../store/policy-day-types.ts";
 import type { PolicyDaysDeps } from "./deps.ts";
 import { inputsHash } from "./inputs-hash.ts";
 import {
@@ -48,6 +48,7 @@ export async function prepareChunk(
   signal: AbortSignal | undefined,
   /** Token floors by policy id (writes refused for a stale token in an earlier round). */
   floors?: ReadonlyMap<string, bigint>,
+  cause?: WriteCause,
 ): Promise<PreparedChunk> {
   signal?.throwIfAborted();
   const keyOf = new Map(ids.map((id) => [id, claimCalcLockKey(id, date)]));
@@ -117,6 +118,7 @@ export async function prepareChunk(
             candidates: calculateDayCandidates(day.policy, date, day.events),
             basis: { policy: day.policy, version: day.policyVersion },
             eventsRevision: day.eventsRevision,
+            ...(cause ? { cause } : {}),
           });
         } catch (error) {
           items.set(

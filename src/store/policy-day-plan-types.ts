@@ -58,7 +58,8 @@ export interface ClaimDelete {
 }
 
 export type AuditAction = "insert" | "update" | "delete";
-export type AuditReason = "computed" | "reallocated" | "removed";
+/** `policy_amended`: the day's own change came from recomputing it after a policy amendment. */
+export type AuditReason = "computed" | "reallocated" | "removed" | "policy_amended";
 
 export interface AuditEntry {
   policyId: string;

@@ -267,13 +267,22 @@ export function planPolicyDayWrites(
         };
         const old = claims.get(key) ?? null;
         if (old && sameClaimContent(old, content)) continue;
-        const reason = a.claimDate === write.claimDate ? "computed" : "reallocated";
+        const reason = a.claimDate !== write.claimDate
+          ? "reallocated"
+          : write.cause === "policy_amended"
+          ? "policy_amended"
+          : "computed";
         record(old ? "update" : "insert", reason, old, content);
         claims.set(key, content);
       }
       for (const [key, old] of [...claims]) {
         if (old.claimDate !== write.claimDate || nextKeys.has(key)) continue;
-        record("delete", "removed", old, null);
+        record(
+          "delete",
+          write.cause === "policy_amended" ? "policy_amended" : "removed",
+          old,
+          null,
+        );
         claims.delete(key);
       }
     }

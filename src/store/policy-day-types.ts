@@ -33,7 +33,15 @@ export interface PolicyDayWrite {
    * window were inserted, changed or deleted since.
    */
   eventsRevision?: number | undefined;
+  /**
+   * Why the day is computed again, when it is not the plain computation of a run: a policy
+   * amendment records `policy_amended` as the audit reason of the day's own claim changes.
+   */
+  cause?: WriteCause | undefined;
 }
+
+/** What made a recalculation (audit reason of the computed day's changes). */
+export type WriteCause = "policy_amended";
 
 /** Why a write was refused (see schema/write-refusals.ts). */
 export type RefusalReason = "stale_token" | "inputs_changed" | "policy_changed";

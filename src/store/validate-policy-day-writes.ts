@@ -87,6 +87,9 @@ export function validatePolicyDayWrites(writes: readonly PolicyDayWrite[]): void
         );
       }
     }
+    if (w.cause !== undefined && w.cause !== "policy_amended") {
+      invalid(i, w, "cause", `must be "policy_amended" or absent, got ${show(w.cause)}`);
+    }
     if (w.candidates.length === 0) return;
     const keys = new Set<string>();
     w.candidates.forEach((c, j) => {

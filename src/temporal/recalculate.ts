@@ -25,6 +25,7 @@ import {
   policyDayWorkflowId,
   type PolicyDayWorkflowInput,
   recalculateSignal,
+  type RecalculationCause,
   WorkflowTypes,
 } from "./shared.ts";
 
@@ -56,13 +57,16 @@ export interface RecalculationResult {
 export interface RecalculateOptions {
   /** Names what caused the recalculation (e.g. a hash of the imported file), for batch ids. */
   requestKey?: string;
+  /** Why (a policy amendment: recorded as the audit reason of the days' claim changes). */
+  cause?: RecalculationCause;
 }
 
-function startOptions(config: Config, item: PolicyDayRef) {
+function startOptions(config: Config, item: PolicyDayRef, cause?: RecalculationCause) {
   const input: PolicyDayWorkflowInput = {
     policyId: item.policyId,
     claimDate: item.claimDate,
     timeouts: { ...DEFAULT_TIMEOUTS, heartbeatTimeoutMs: config.worker.heartbeatTimeoutMs },
+    ...(cause ? { cause } : {}),
   };
   return {
     taskQueue: config.temporal.taskQueue,
@@ -92,8 +96,9 @@ async function recalculateOne(
   client: Client,
   config: Config,
   item: PolicyDayRef,
+  cause: RecalculationCause | undefined,
 ): Promise<"started" | "attached"> {
-  const options = startOptions(config, item);
+  const options = startOptions(config, item, cause);
   try {
     // Most late data concerns days with no open run: one round trip, and an exact count.
     await client.workflow.start(WorkflowTypes.policyDay, {
@@ -146,7 +151,7 @@ export async function recalculatePolicyDays(
   let attached = 0;
   const workers = Array.from({ length: Math.min(CONCURRENCY, queue.length) }, async () => {
     for (let item = queue.shift(); item; item = queue.shift()) {
-      if ((await recalculateOne(client, config, item)) === "started") started++;
+      if ((await recalculateOne(client, config, item, options.cause)) === "started") started++;
       else attached++;
     }
   });
@@ -184,7 +189,13 @@ async function recalculateInBatches(
     const workflowId = `claims-recalc:${date}:${rerunSelector(policyIds)}:${
       shortHash(request).slice(0, 12)
     }`;
-    const run = await startRerun(client, config, { from: date, to: date, policyIds, workflowId });
+    const run = await startRerun(client, config, {
+      from: date,
+      to: date,
+      policyIds,
+      workflowId,
+      ...(options.cause ? { cause: options.cause } : {}),
+    });
     if (run.attached) attached++;
     else started++;
     batchWorkflowIds.push(workflowId);

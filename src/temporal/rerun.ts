@@ -15,6 +15,7 @@ import { fanOutOptionsFrom } from "./fan-out-options.ts";
 import {
   type FanOutOptions,
   INCOMPLETE_FAILURE_TYPE,
+  type RecalculationCause,
   type RerunInput,
   type RerunProgress,
   rerunProgressQuery,
@@ -30,6 +31,8 @@ export interface RerunRequest {
   policyIds: readonly string[] | null;
   /** The workflow id; by default it derives from the parameters (`rerunIdOf`). */
   workflowId?: string;
+  /** Why the days are computed again (recorded as the audit reason). */
+  cause?: RecalculationCause;
 }
 
 /** `all`, or the first 16 hex digits of sha256 over the sorted, distinct ids (one a line). */
@@ -62,6 +65,7 @@ export async function startRerun(
     from: request.from,
     to: request.to,
     policyIds: request.policyIds === null ? null : [...new Set(request.policyIds)].sort(),
+    ...(request.cause ? { cause: request.cause } : {}),
   };
   try {
     const handle = await client.workflow.start(WorkflowTypes.rerun, {

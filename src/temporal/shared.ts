@@ -74,15 +74,20 @@ export interface PolicyDaySummary {
   computations?: number;
 }
 
+/** Why a recalculation computes days again (absent: a plain run); the audit records it. */
+export type RecalculationCause = "policy_amended";
+
 export interface PolicyDayWorkflowInput {
   policyId: string;
   claimDate: string;
+  cause?: RecalculationCause;
   timeouts?: ActivityTimeouts;
 }
 
 export interface BatchInput {
   claimDate: string;
   policyIds: string[];
+  cause?: RecalculationCause;
 }
 
 export interface BatchSummary {
@@ -214,6 +219,7 @@ export interface RerunInput extends FanOutOptions {
   to: string;
   /** Sorted, distinct policy ids; null for every policy covering each date. */
   policyIds: string[] | null;
+  cause?: RecalculationCause;
   carried?: RerunCarried;
 }
 

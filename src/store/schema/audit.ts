@@ -36,7 +36,10 @@ export const claimAudit = pgTable("claim_audit", {
 }, (t) => [
   index("claim_audit_policy_date_idx").on(t.policyId, t.claimDate),
   check("claim_audit_action", sql`${t.action} in ('insert', 'update', 'delete')`),
-  check("claim_audit_reason", sql`${t.reason} in ('computed', 'reallocated', 'removed')`),
+  check(
+    "claim_audit_reason",
+    sql`${t.reason} in ('computed', 'reallocated', 'removed', 'policy_amended')`,
+  ),
 ]);
 
 export type AuditRow = typeof claimAudit.$inferSelect;

@@ -457,3 +457,33 @@ test("a malformed basis is INPUT_INVALID naming the field", async () => {
     /writes\[1\].*basis\.version/,
   );
 });
+
+test("a recomputation caused by a policy amendment records policy_amended as the audit reason", async () => {
+  const policy = makePolicy("amend-1", { payoutMode: "per_event", periodCapBps: 6000 });
+  await upsertPolicies(database.db, [policy]);
+  const events = [
+    makeEvent("am-a", "2025-01-02T01:00:00Z", { tier: "tier2" }),
+    makeEvent("am-b", "2025-01-05T01:00:00Z", { tier: "tier3" }),
+  ];
+  await writePolicyDay(database.db, writeFor(policy, "2025-01-02", events, 1n));
+  await writePolicyDay(database.db, writeFor(policy, "2025-01-05", events, 1n));
+  // Sum insured doubled and a lower cap: the 2nd's claim changes, the 5th is re-allocated.
+  const amended = { ...policy, sumInsured: 2_000_000, periodCapBps: 3000 };
+  await upsertPolicies(database.db, [amended]);
+  await writePolicyDay(database.db, {
+    ...writeFor(amended, "2025-01-02", events, 2n),
+    cause: "policy_amended",
+  });
+  const audit = await auditOf("amend-1");
+  assert.deepEqual(audit.slice(2).map((a) => [a.claim_date, a.action, a.reason]), [
+    ["2025-01-02", "update", "policy_amended"],
+    ["2025-01-05", "update", "reallocated"],
+  ]);
+  await assert.rejects(
+    writePolicyDay(database.db, {
+      ...writeFor(amended, "2025-01-05", events, 3n),
+      cause: "because" as "policy_amended",
+    }),
+    /cause must be "policy_amended" or absent/,
+  );
+});

@@ -1,0 +1,2 @@
+ALTER TABLE "claim_audit" DROP CONSTRAINT "claim_audit_reason";--> statement-breakpoint
+ALTER TABLE "claim_audit" ADD CONSTRAINT "claim_audit_reason" CHECK ("claim_audit"."reason" in ('computed', 'reallocated', 'removed', 'policy_amended'));
