@@ -199,7 +199,6 @@ export async function calculatePolicyDays(
     const floors = new Map(
       Object.entries(state.floors ?? {}).map(([id, floor]) => [id, BigInt(floor)]),
     );
-    const nextFloors: Record<string, string> = {};
     // Contention waits for another holder: a few rounds. A refused write only needs a fresh
     // read (and a raised token): rounds of its own, also where contention has none (the
     // single policy-day activity leaves contention to Temporal's retries).
@@ -236,9 +235,10 @@ export async function calculatePolicyDays(
         }
         for (const r of deferred) {
           state.deferred.push(r.policyId);
-          if (r.retryFloor !== undefined) nextFloors[r.policyId] = r.retryFloor.toString();
+          if (r.retryFloor !== undefined) {
+            (state.floors ??= {})[r.policyId] = r.retryFloor.toString();
+          }
         }
-        state.floors = { ...(state.floors ?? {}), ...nextFloors };
         state.done = nextStart;
         await options.onProgress?.(structuredClone(state));
       } catch (error) {
@@ -291,6 +291,7 @@ async function describeBlockers(
   contended: readonly string[],
 ): Promise<{ retryAfterMs: number | null; messages: Map<string, string> }> {
   const messages = new Map<string, string>();
+  if (contended.length === 0) return { retryAfterMs: null, messages };
   const left = new Set(contended);
   const blocked = items.filter((i) =>
     left.has(i.policyId) && i.status === "contended" &&

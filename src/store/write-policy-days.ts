@@ -91,6 +91,7 @@ export async function writePolicyDays(
   const basisOf = new Map<string, VersionedPolicy>();
   for (const w of writes) if (w.basis) basisOf.set(w.policyId, w.basis);
   const revisionChecked = writes.filter((w) => w.basis && w.eventsRevision !== undefined);
+  const windowOf = localWindows();
   throwIfLeaseLost(options.signal, writes.length);
   try {
     return await db.transaction(async (tx) => {
@@ -164,9 +165,19 @@ function transactionSettings(lockTimeoutMs: number) {
   return sql.raw(`select set_config('lock_timeout', '${lockTimeoutMs}', true)`);
 }
 
-/** The local day of a write's policy (the one it brought) as a UTC interval. */
-function windowOf(w: PolicyDayWrite): { startMs: number; endMs: number } {
-  return localDayBounds(w.claimDate, w.basis!.policy.timezone);
+/**
+ * The local day of a write's policy (the one it brought) as a UTC interval, computed once per
+ * zone and date of a call: a chunk's thousand writes share a few dozen zones and one date.
+ */
+function localWindows(): (w: PolicyDayWrite) => { startMs: number; endMs: number } {
+  const known = new Map<string, { startMs: number; endMs: number }>();
+  return (w) => {
+    const zone = w.basis!.policy.timezone;
+    const key = `${zone} ${w.claimDate}`;
+    let window = known.get(key);
+    if (!window) known.set(key, window = localDayBounds(w.claimDate, zone));
+    return window;
+  };
 }
 
 /** One policy-day: `writePolicyDays` with a single write. */
