@@ -20,6 +20,7 @@ import type { Config } from "../config.ts";
 import { isValidDate } from "../domain/calendar.ts";
 import { ID_PATTERN } from "../domain/schemas.ts";
 import { ClaimsError, ErrorCodes } from "../errors.ts";
+import { runSearchAttributes } from "./search-attributes.ts";
 import {
   DEFAULT_TIMEOUTS,
   policyDayWorkflowId,
@@ -68,6 +69,7 @@ function startOptions(config: Config, item: PolicyDayRef) {
     taskQueue: config.temporal.taskQueue,
     workflowId: policyDayWorkflowId(item.policyId, item.claimDate),
     args: [input] as [PolicyDayWorkflowInput],
+    typedSearchAttributes: runSearchAttributes("recalculate", item.claimDate),
   };
 }
 
@@ -184,7 +186,13 @@ async function recalculateInBatches(
     const workflowId = `claims-recalc:${date}:${rerunSelector(policyIds)}:${
       shortHash(request).slice(0, 12)
     }`;
-    const run = await startRerun(client, config, { from: date, to: date, policyIds, workflowId });
+    const run = await startRerun(client, config, {
+      from: date,
+      to: date,
+      policyIds,
+      workflowId,
+      kind: "recalculate",
+    });
     if (run.attached) attached++;
     else started++;
     batchWorkflowIds.push(workflowId);
