@@ -12,7 +12,8 @@ import path from "node:path";
 import process from "node:process";
 import { Client, Connection } from "@temporalio/client";
 import { repoRoot, startTemporalDevServer } from "./lib/temporal-dev-server.ts";
-import { waitForPort } from "./lib/free-port.ts";
+import { freePort, waitForPort } from "./lib/free-port.ts";
+import { unlessDead, type Watch, watchChild } from "./lib/watch-child.ts";
 
 const env = process.env;
 const KEEP = env["KEEP"] === "1";
@@ -33,7 +34,8 @@ const demoEnv: Record<string, string> = {
   TEMPORAL_NAMESPACE: env["TEMPORAL_NAMESPACE"] ?? "default",
   TEMPORAL_TASK_QUEUE: env["TEMPORAL_TASK_QUEUE"] ?? "claims-demo",
   SCHEDULE_ID: env["SCHEDULE_ID"] ?? "claims-daily-demo",
-  METRICS_PORT: env["METRICS_PORT"] ?? "9464",
+  // A free port unless one is asked for: a second worker on this host holds 9464 often enough.
+  METRICS_PORT: env["METRICS_PORT"] ?? String(await freePort()),
   LOG_LEVEL: env["LOG_LEVEL"] ?? "warn",
 };
 
@@ -45,6 +47,9 @@ function step(title: string): void {
   console.log(`\n\x1b[1m[${s} s] ${title}\x1b[0m`);
 }
 
+/** `claims` processes running now: stopped when the demo fails half-way. */
+const running = new Set<ChildProcess>();
+
 /** Runs `claims <args>` as an operator would; its output goes to ours; throws on non-zero exit. */
 function claims(args: string[], options: { capture?: boolean } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -53,14 +58,39 @@ function claims(args: string[], options: { capture?: boolean } = {}): Promise<st
       env: demoEnv,
       stdio: ["ignore", options.capture ? "pipe" : "inherit", "inherit"],
     });
+    running.add(child);
     let out = "";
     child.stdout?.on("data", (chunk: Buffer) => (out += chunk.toString("utf8")));
     child.once("error", reject);
     child.once("exit", (code, signal) => {
+      running.delete(child);
       if (code === 0) resolve(out);
       else reject(new Error(`claims ${args.join(" ")} failed (exit ${code ?? signal})`));
     });
   });
+}
+
+/**
+ * A server the demo did not start may lack the runs' search attributes: register them (the dev
+ * server the demo starts has them from its command line). Idempotent.
+ */
+async function ensureSearchAttributes(address: string, namespace: string): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({
+      namespace,
+    });
+    const missing = ["ClaimDate", "RunKind"].filter((n) => !(n in (customAttributes ?? {})));
+    if (missing.length === 0) return;
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      // 2 = INDEXED_VALUE_TYPE_KEYWORD
+      searchAttributes: Object.fromEntries(missing.map((n) => [n, 2])),
+    });
+    console.log(`  registered search attribute(s) ${missing.join(", ")}`);
+  } finally {
+    await connection.close();
+  }
 }
 
 async function temporalAlreadyThere(): Promise<boolean> {
@@ -72,26 +102,39 @@ async function temporalAlreadyThere(): Promise<boolean> {
   }
 }
 
-function startWorker(): ChildProcess {
-  const log = fs.openSync(path.join(demoDir, "worker.log"), "a");
+/** The worker, watched: if it exits before the demo stops it, the demo fails at once. */
+function startWorker(): { child: ChildProcess; watch: Watch } {
+  const logFile = path.join(demoDir, "worker.log");
+  fs.writeFileSync(logFile, ""); // this run's lines only: they are quoted if it dies
+  const log = fs.openSync(logFile, "a");
   const child = spawn(
     process.execPath,
     ["--import", "tsx", "src/cli/main.ts", "worker"],
     { cwd: repoRoot, env: demoEnv, stdio: ["ignore", log, log], detached: KEEP },
   );
+  fs.closeSync(log);
   if (KEEP) child.unref();
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const watch = watchChild({ name: "the demo's worker", child, log: { file: logFile } });
   started.push({
     name: `worker (pid ${child.pid})`,
     stop: async () => {
-      if (child.exitCode !== null) return;
+      watch.expectExit();
+      if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM");
       const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-      await exited;
+      await watch.exited;
       clearTimeout(timer);
     },
   });
-  return child;
+  return { child, watch };
+}
+
+/** Waits until the worker logged that it polls (or fails with its own words if it died). */
+async function workerReady(watch: Watch, logFile: string): Promise<void> {
+  for (;;) {
+    if (fs.readFileSync(logFile, "utf8").includes('"msg":"worker running"')) return;
+    await unlessDead(new Promise((r) => setTimeout(r, 200)), watch);
+  }
 }
 
 /** Waits until no workflow matching `query` is running, printing a progress line. */
@@ -123,6 +166,7 @@ async function main(): Promise<void> {
   let uiUrl = `http://127.0.0.1:${uiPort}`;
   if (await temporalAlreadyThere()) {
     console.log(`  a Temporal server already listens on 127.0.0.1:${temporalPort}; using it`);
+    await ensureSearchAttributes(demoEnv["TEMPORAL_ADDRESS"]!, demoEnv["TEMPORAL_NAMESPACE"]!);
   } else {
     const server = await startTemporalDevServer({
       port: temporalPort,
@@ -161,29 +205,34 @@ async function main(): Promise<void> {
 
   step("worker");
   const worker = startWorker();
-  console.log(`  pid ${worker.pid}, log ${path.relative(repoRoot, demoDir)}/worker.log`);
+  const workerLog = path.join(demoDir, "worker.log");
+  await workerReady(worker.watch, workerLog);
+  console.log(
+    `  pid ${worker.child.pid}, log ${path.relative(repoRoot, workerLog)}, ` +
+      `metrics http://127.0.0.1:${demoEnv["METRICS_PORT"]}/metrics (/healthz, /readyz)`,
+  );
 
   const connection = await Connection.connect({ address: demoEnv["TEMPORAL_ADDRESS"]! });
   const client = new Client({ connection, namespace: demoEnv["TEMPORAL_NAMESPACE"]! });
   try {
-    step(`schedule backfill --from ${FROM} --to ${TO} (one daily run per claim date)`);
-    const backfillStart = new Date().toISOString();
-    await claims(["schedule", "backfill", "--from", FROM, "--to", TO]);
-    await waitForWorkflows(
-      client,
-      `TemporalScheduledById = '${demoEnv["SCHEDULE_ID"]}' AND StartTime >= '${backfillStart}'`,
-      "daily runs",
+    step(`schedule backfill --from ${FROM} --to ${TO} --wait (one daily run per claim date)`);
+    await unlessDead(
+      claims(["schedule", "backfill", "--from", FROM, "--to", TO, "--wait"]),
+      worker.watch,
     );
 
     step("late events arrive: events import --recalculate");
     const importStart = new Date().toISOString();
-    await claims(["events", "import", lateFile, "--recalculate"]);
+    await unlessDead(claims(["events", "import", lateFile, "--recalculate"]), worker.watch);
     // A few days get a workflow each (claim-calc:…), many go in batches per date (claims-recalc:…).
     const recalcQuery = "(WorkflowId STARTS_WITH 'claim-calc:' OR " +
       `WorkflowId STARTS_WITH 'claims-recalc:') AND StartTime >= '${importStart}'`;
     if ((await client.workflow.count(recalcQuery)).count > 0) {
-      await waitForWorkflows(client, recalcQuery, "recalculations");
+      await unlessDead(waitForWorkflows(client, recalcQuery, "recalculations"), worker.watch);
     } else console.log("  nothing new to recalculate");
+
+    step("runs: what Temporal holds for this task queue");
+    await unlessDead(claims(["runs", "--limit", "5"]), worker.watch);
   } finally {
     await connection.close();
   }
@@ -206,6 +255,7 @@ try {
 } catch (error) {
   failed = true;
   console.error(`\ndemo failed: ${(error as Error).message}`);
+  for (const child of running) child.kill("SIGTERM");
 } finally {
   if (!KEEP) {
     for (const s of started.reverse()) {

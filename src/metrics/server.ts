@@ -64,7 +64,7 @@ export function listenError(error: unknown, host: string, port: number): Startup
   const message = code === "EADDRINUSE"
     ? `METRICS_PORT ${port} is in use on ${host}; set METRICS_PORT to a free port or 0 ` +
       "(no metrics or health endpoints)"
-    : code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || code === "EAI_AGAIN"
+    : code === "EADDRNOTAVAIL" || code === "EINVAL" || code === "ENOTFOUND" || code === "EAI_AGAIN"
     ? `METRICS_HOST ${host} is not an address of this host (${code}); set METRICS_HOST to one ` +
       "of its addresses, 0.0.0.0 (all) or 127.0.0.1"
     : code === "EACCES"
