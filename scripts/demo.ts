@@ -32,6 +32,7 @@ const demoEnv: Record<string, string> = {
   REDIS_URL: env["REDIS_URL"] ?? "redis://127.0.0.1:6379/0",
   TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
   TEMPORAL_NAMESPACE: env["TEMPORAL_NAMESPACE"] ?? "default",
+  TEMPORAL_UI_URL: env["TEMPORAL_UI_URL"] ?? `http://127.0.0.1:${uiPort}`,
   TEMPORAL_TASK_QUEUE: env["TEMPORAL_TASK_QUEUE"] ?? "claims-demo",
   SCHEDULE_ID: env["SCHEDULE_ID"] ?? "claims-daily-demo",
   // A free port unless one is asked for: a second worker on this host holds 9464 often enough.
@@ -40,6 +41,12 @@ const demoEnv: Record<string, string> = {
 };
 
 const started: { name: string; stop: () => Promise<void> }[] = [];
+/** What KEEP=1 leaves running, written to .cache/demo/kept.json (scripts/monitoring uses it). */
+const kept: { pids: number[]; metricsPort: number; temporalAddress: string } = {
+  pids: [],
+  metricsPort: Number(demoEnv["METRICS_PORT"]),
+  temporalAddress: demoEnv["TEMPORAL_ADDRESS"]!,
+};
 const t0 = Date.now();
 
 function step(title: string): void {
@@ -129,11 +136,17 @@ function startWorker(): { child: ChildProcess; watch: Watch } {
   return { child, watch };
 }
 
-/** Waits until the worker logged that it polls (or fails with its own words if it died). */
-async function workerReady(watch: Watch, logFile: string): Promise<void> {
+/** Waits until the worker's /readyz answers 200 (or fails with its own words if it died). */
+async function workerReady(watch: Watch): Promise<void> {
+  if (demoEnv["METRICS_PORT"] === "0") return; // no health endpoint: the backfill waits instead
+  const url = `http://127.0.0.1:${demoEnv["METRICS_PORT"]}/readyz`;
   for (;;) {
-    if (fs.readFileSync(logFile, "utf8").includes('"msg":"worker running"')) return;
-    await unlessDead(new Promise((r) => setTimeout(r, 200)), watch);
+    const ok = await fetch(url, { signal: AbortSignal.timeout(2_000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    await unlessDead(new Promise((r) => setTimeout(r, 250)), watch);
   }
 }
 
@@ -176,6 +189,7 @@ async function main(): Promise<void> {
       detached: KEEP,
     });
     uiUrl = server.uiUrl ?? uiUrl;
+    kept.pids.push(server.pid);
     started.push({ name: `temporal dev server (pid ${server.pid})`, stop: () => server.stop() });
     console.log(`  listening on ${server.address}, UI ${uiUrl}`);
   }
@@ -205,8 +219,9 @@ async function main(): Promise<void> {
 
   step("worker");
   const worker = startWorker();
+  if (worker.child.pid) kept.pids.push(worker.child.pid);
   const workerLog = path.join(demoDir, "worker.log");
-  await workerReady(worker.watch, workerLog);
+  await workerReady(worker.watch);
   console.log(
     `  pid ${worker.child.pid}, log ${path.relative(repoRoot, workerLog)}, ` +
       `metrics http://127.0.0.1:${demoEnv["METRICS_PORT"]}/metrics (/healthz, /readyz)`,
@@ -246,7 +261,13 @@ async function main(): Promise<void> {
   step("done");
   console.log(`  Temporal UI: ${uiUrl}`);
   console.log(`  database:    ${demoEnv["DATABASE_URL"]}`);
-  if (KEEP) console.log("  KEEP=1: the worker and the Temporal dev server keep running");
+  if (KEEP) {
+    fs.writeFileSync(path.join(demoDir, "kept.json"), JSON.stringify(kept) + "\n");
+    console.log(
+      "  KEEP=1: the worker and the Temporal dev server keep running " +
+        `(pids ${kept.pids.join(" ")}, in ${path.relative(repoRoot, demoDir)}/kept.json)`,
+    );
+  }
 }
 
 let failed = false;

@@ -21,7 +21,10 @@ import { claimDateSeconds, daysBefore, runKindOf } from "./run-kind.ts";
 import { CLAIM_DATE, RUN_KIND, RUN_KINDS } from "./search-attributes.ts";
 import { WorkflowTypes } from "./shared.ts";
 
-/** How far back completed daily runs are looked for (older: the gauge reads 0, the alert fires). */
+/**
+ * How far back completed daily runs are looked for, by claim date, then by close time (older:
+ * the gauge reads 0, and the missed-run alert fires).
+ */
 export const LOOKBACK_DAYS = 62;
 const FAILED_WINDOW_MS = 86_400_000;
 /** Failed runs checked per refresh at most (each needs a describe). */
@@ -44,16 +47,31 @@ export async function readRunsStatus(
   const queue = quote(config.temporal.taskQueue);
   const since = daysBefore(now.toISOString().slice(0, 10), LOOKBACK_DAYS);
   let lastCompleted: RunsStatus["lastCompleted"] = null;
-  const completed = `WorkflowType = '${WorkflowTypes.dailyRun}' AND TaskQueue = ${queue} AND ` +
-    `ExecutionStatus = 'Completed' AND ClaimDate >= '${since}'`;
-  for await (const run of client.workflow.list({ query: completed })) {
-    const claimDate = run.typedSearchAttributes.get(CLAIM_DATE);
-    if (!claimDate || !run.closeTime) continue;
+  const consider = (claimDate: string | undefined, closeTime: Date | undefined) => {
+    if (!claimDate || !closeTime) return;
     if (
       !lastCompleted || claimDate > lastCompleted.claimDate ||
-      (claimDate === lastCompleted.claimDate && run.closeTime > lastCompleted.completedAt)
+      (claimDate === lastCompleted.claimDate && closeTime > lastCompleted.completedAt)
     ) {
-      lastCompleted = { claimDate, completedAt: run.closeTime };
+      lastCompleted = { claimDate, completedAt: closeTime };
+    }
+  };
+  const completed = `WorkflowType = '${WorkflowTypes.dailyRun}' AND TaskQueue = ${queue} AND ` +
+    "ExecutionStatus = 'Completed'";
+  // Recent claim dates first: a bounded list however long the history is.
+  for await (
+    const run of client.workflow.list({ query: `${completed} AND ClaimDate >= '${since}'` })
+  ) {
+    consider(run.typedSearchAttributes.get(CLAIM_DATE), run.closeTime);
+  }
+  if (!lastCompleted) {
+    // None that recent: the latest claim date among runs that completed lately (a backfill of
+    // old dates, a schedule paused for months), so the gauge shows how far behind it is.
+    const closedSince = new Date(now.getTime() - LOOKBACK_DAYS * 86_400_000).toISOString();
+    for await (
+      const run of client.workflow.list({ query: `${completed} AND CloseTime >= '${closedSince}'` })
+    ) {
+      consider(run.typedSearchAttributes.get(CLAIM_DATE), run.closeTime);
     }
   }
 

@@ -124,6 +124,22 @@ describe("runs you can see", () => {
     );
   });
 
+  test("the run gauge after a backfill of old dates: the latest claim date completed lately", async () => {
+    const want = Date.parse(`${TO}T00:00:00Z`) / 1000;
+    let text = "";
+    for (let i = 0; i < 50; i++) {
+      text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      if (text.includes(`claims_daily_run_last_completed_claim_date_timestamp_seconds ${want}`)) {
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.match(
+      text,
+      new RegExp(`^claims_daily_run_last_completed_claim_date_timestamp_seconds ${want}$`, "m"),
+    );
+  });
+
   test("a run the schedule starts on time is RunKind=daily, its ClaimDate yesterday", async () => {
     const triggered = await claims(["schedule", "trigger"]);
     assert.equal(triggered.code, 0, triggered.stderr);
