@@ -37,5 +37,9 @@ ENV DENO_DIR=/app/.deno
 RUN mkdir -p /app/.deno && chown node:node /app/.deno
 USER node
 EXPOSE 9464
+# Healthy = ready: PostgreSQL, Redis and Temporal answer and the worker polls (/readyz; /healthz
+# says only that the process lives: the liveness probe of an orchestrator).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.METRICS_PORT||9464)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 ENTRYPOINT ["node", "--import", "tsx", "src/cli/main.ts"]
 CMD ["worker"]

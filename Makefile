@@ -7,7 +7,7 @@ DENO := npx --no-install deno
 NODE_TS := node --import tsx
 # Under Deno: every suite but the chaos run (its driver is a Node script; its workers run
 # on either runtime, see `make chaos RUNTIME=deno`). tests/temporal's workers run on Deno there.
-DENO_TESTS := $(wildcard tests/smoke tests/unit tests/integration tests/cli tests/badinput tests/temporal)
+DENO_TESTS := $(wildcard tests/smoke tests/unit tests/integration tests/cli tests/badinput tests/temporal tests/monitoring)
 
 .PHONY: help install services lint fmt typecheck test test-node test-deno demo bench \
 	bench-calculator bench-storage bench-locks bench-daily-run bench-daily-run-sweep \

@@ -50,6 +50,8 @@ export function createCalculateBatch(deps: ActivityDeps) {
       claimDate: batch.claimDate,
     });
     if (resume) log?.info("batch resumes from its last checkpoint", { done: resume.done });
+    const started = performance.now();
+    let outcome: "ok" | "failed" = "failed";
     try {
       const result = await calculatePolicyDays(
         { ...deps, lockTtlMs: deps.config.lockTtlMs },
@@ -71,6 +73,7 @@ export function createCalculateBatch(deps: ActivityDeps) {
         },
       );
       log?.info("batch calculated", { policyDays: batch.policyIds.length, totals: result.totals });
+      outcome = "ok";
       return {
         claimDate: batch.claimDate,
         totals: result.totals,
@@ -84,6 +87,7 @@ export function createCalculateBatch(deps: ActivityDeps) {
       throw toActivityFailure(error);
     } finally {
       stop();
+      deps.observer?.batch?.((performance.now() - started) / 1000, outcome);
     }
   };
 }

@@ -8,6 +8,11 @@ import type { CalcStore } from "../src/calc/ports.ts";
 import type { LockBackend } from "../src/locks/contract.ts";
 import type { Logger } from "../src/log.ts";
 
+/** Batch attempts, timed by the batch activity (src/metrics/claims-metrics.ts implements it). */
+export interface BatchObserver {
+  batch?(seconds: number, outcome: "ok" | "failed"): void;
+}
+
 export interface ActivityConfig {
   /** Lease time-to-live of the per policy-day locks (LOCK_TTL_MS). */
   lockTtlMs: number;
@@ -27,7 +32,7 @@ export interface ActivityDeps {
   config: ActivityConfig;
   clock?: () => number;
   log?: Logger;
-  observer?: CalcObserver;
+  observer?: CalcObserver & BatchObserver;
   /** Abortable pause (contention backoff); tests make it instant. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }

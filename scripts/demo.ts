@@ -12,7 +12,8 @@ import path from "node:path";
 import process from "node:process";
 import { Client, Connection } from "@temporalio/client";
 import { repoRoot, startTemporalDevServer } from "./lib/temporal-dev-server.ts";
-import { waitForPort } from "./lib/free-port.ts";
+import { freePort, waitForPort } from "./lib/free-port.ts";
+import { unlessDead, type Watch, watchChild } from "./lib/watch-child.ts";
 
 const env = process.env;
 const KEEP = env["KEEP"] === "1";
@@ -31,19 +32,30 @@ const demoEnv: Record<string, string> = {
   REDIS_URL: env["REDIS_URL"] ?? "redis://127.0.0.1:6379/0",
   TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
   TEMPORAL_NAMESPACE: env["TEMPORAL_NAMESPACE"] ?? "default",
+  TEMPORAL_UI_URL: env["TEMPORAL_UI_URL"] ?? `http://127.0.0.1:${uiPort}`,
   TEMPORAL_TASK_QUEUE: env["TEMPORAL_TASK_QUEUE"] ?? "claims-demo",
   SCHEDULE_ID: env["SCHEDULE_ID"] ?? "claims-daily-demo",
-  METRICS_PORT: env["METRICS_PORT"] ?? "9464",
+  // A free port unless one is asked for: a second worker on this host holds 9464 often enough.
+  METRICS_PORT: env["METRICS_PORT"] ?? String(await freePort()),
   LOG_LEVEL: env["LOG_LEVEL"] ?? "warn",
 };
 
 const started: { name: string; stop: () => Promise<void> }[] = [];
+/** What KEEP=1 leaves running, written to .cache/demo/kept.json (scripts/monitoring uses it). */
+const kept: { pids: number[]; metricsPort: number; temporalAddress: string } = {
+  pids: [],
+  metricsPort: Number(demoEnv["METRICS_PORT"]),
+  temporalAddress: demoEnv["TEMPORAL_ADDRESS"]!,
+};
 const t0 = Date.now();
 
 function step(title: string): void {
   const s = ((Date.now() - t0) / 1000).toFixed(1).padStart(6);
   console.log(`\n\x1b[1m[${s} s] ${title}\x1b[0m`);
 }
+
+/** `claims` processes running now: stopped when the demo fails half-way. */
+const running = new Set<ChildProcess>();
 
 /** Runs `claims <args>` as an operator would; its output goes to ours; throws on non-zero exit. */
 function claims(args: string[], options: { capture?: boolean } = {}): Promise<string> {
@@ -53,14 +65,39 @@ function claims(args: string[], options: { capture?: boolean } = {}): Promise<st
       env: demoEnv,
       stdio: ["ignore", options.capture ? "pipe" : "inherit", "inherit"],
     });
+    running.add(child);
     let out = "";
     child.stdout?.on("data", (chunk: Buffer) => (out += chunk.toString("utf8")));
     child.once("error", reject);
     child.once("exit", (code, signal) => {
+      running.delete(child);
       if (code === 0) resolve(out);
       else reject(new Error(`claims ${args.join(" ")} failed (exit ${code ?? signal})`));
     });
   });
+}
+
+/**
+ * A server the demo did not start may lack the runs' search attributes: register them (the dev
+ * server the demo starts has them from its command line). Idempotent.
+ */
+async function ensureSearchAttributes(address: string, namespace: string): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({
+      namespace,
+    });
+    const missing = ["ClaimDate", "RunKind"].filter((n) => !(n in (customAttributes ?? {})));
+    if (missing.length === 0) return;
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      // 2 = INDEXED_VALUE_TYPE_KEYWORD
+      searchAttributes: Object.fromEntries(missing.map((n) => [n, 2])),
+    });
+    console.log(`  registered search attribute(s) ${missing.join(", ")}`);
+  } finally {
+    await connection.close();
+  }
 }
 
 async function temporalAlreadyThere(): Promise<boolean> {
@@ -72,26 +109,45 @@ async function temporalAlreadyThere(): Promise<boolean> {
   }
 }
 
-function startWorker(): ChildProcess {
-  const log = fs.openSync(path.join(demoDir, "worker.log"), "a");
+/** The worker, watched: if it exits before the demo stops it, the demo fails at once. */
+function startWorker(): { child: ChildProcess; watch: Watch } {
+  const logFile = path.join(demoDir, "worker.log");
+  fs.writeFileSync(logFile, ""); // this run's lines only: they are quoted if it dies
+  const log = fs.openSync(logFile, "a");
   const child = spawn(
     process.execPath,
     ["--import", "tsx", "src/cli/main.ts", "worker"],
     { cwd: repoRoot, env: demoEnv, stdio: ["ignore", log, log], detached: KEEP },
   );
+  fs.closeSync(log);
   if (KEEP) child.unref();
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const watch = watchChild({ name: "the demo's worker", child, log: { file: logFile } });
   started.push({
     name: `worker (pid ${child.pid})`,
     stop: async () => {
-      if (child.exitCode !== null) return;
+      watch.expectExit();
+      if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM");
       const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-      await exited;
+      await watch.exited;
       clearTimeout(timer);
     },
   });
-  return child;
+  return { child, watch };
+}
+
+/** Waits until the worker's /readyz answers 200 (or fails with its own words if it died). */
+async function workerReady(watch: Watch): Promise<void> {
+  if (demoEnv["METRICS_PORT"] === "0") return; // no health endpoint: the backfill waits instead
+  const url = `http://127.0.0.1:${demoEnv["METRICS_PORT"]}/readyz`;
+  for (;;) {
+    const ok = await fetch(url, { signal: AbortSignal.timeout(2_000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    await unlessDead(new Promise((r) => setTimeout(r, 250)), watch);
+  }
 }
 
 /** Waits until no workflow matching `query` is running, printing a progress line. */
@@ -123,6 +179,7 @@ async function main(): Promise<void> {
   let uiUrl = `http://127.0.0.1:${uiPort}`;
   if (await temporalAlreadyThere()) {
     console.log(`  a Temporal server already listens on 127.0.0.1:${temporalPort}; using it`);
+    await ensureSearchAttributes(demoEnv["TEMPORAL_ADDRESS"]!, demoEnv["TEMPORAL_NAMESPACE"]!);
   } else {
     const server = await startTemporalDevServer({
       port: temporalPort,
@@ -132,6 +189,7 @@ async function main(): Promise<void> {
       detached: KEEP,
     });
     uiUrl = server.uiUrl ?? uiUrl;
+    kept.pids.push(server.pid);
     started.push({ name: `temporal dev server (pid ${server.pid})`, stop: () => server.stop() });
     console.log(`  listening on ${server.address}, UI ${uiUrl}`);
   }
@@ -161,29 +219,35 @@ async function main(): Promise<void> {
 
   step("worker");
   const worker = startWorker();
-  console.log(`  pid ${worker.pid}, log ${path.relative(repoRoot, demoDir)}/worker.log`);
+  if (worker.child.pid) kept.pids.push(worker.child.pid);
+  const workerLog = path.join(demoDir, "worker.log");
+  await workerReady(worker.watch);
+  console.log(
+    `  pid ${worker.child.pid}, log ${path.relative(repoRoot, workerLog)}, ` +
+      `metrics http://127.0.0.1:${demoEnv["METRICS_PORT"]}/metrics (/healthz, /readyz)`,
+  );
 
   const connection = await Connection.connect({ address: demoEnv["TEMPORAL_ADDRESS"]! });
   const client = new Client({ connection, namespace: demoEnv["TEMPORAL_NAMESPACE"]! });
   try {
-    step(`schedule backfill --from ${FROM} --to ${TO} (one daily run per claim date)`);
-    const backfillStart = new Date().toISOString();
-    await claims(["schedule", "backfill", "--from", FROM, "--to", TO]);
-    await waitForWorkflows(
-      client,
-      `TemporalScheduledById = '${demoEnv["SCHEDULE_ID"]}' AND StartTime >= '${backfillStart}'`,
-      "daily runs",
+    step(`schedule backfill --from ${FROM} --to ${TO} --wait (one daily run per claim date)`);
+    await unlessDead(
+      claims(["schedule", "backfill", "--from", FROM, "--to", TO, "--wait"]),
+      worker.watch,
     );
 
     step("late events arrive: events import --recalculate");
     const importStart = new Date().toISOString();
-    await claims(["events", "import", lateFile, "--recalculate"]);
+    await unlessDead(claims(["events", "import", lateFile, "--recalculate"]), worker.watch);
     // A few days get a workflow each (claim-calc:…), many go in batches per date (claims-recalc:…).
     const recalcQuery = "(WorkflowId STARTS_WITH 'claim-calc:' OR " +
       `WorkflowId STARTS_WITH 'claims-recalc:') AND StartTime >= '${importStart}'`;
     if ((await client.workflow.count(recalcQuery)).count > 0) {
-      await waitForWorkflows(client, recalcQuery, "recalculations");
+      await unlessDead(waitForWorkflows(client, recalcQuery, "recalculations"), worker.watch);
     } else console.log("  nothing new to recalculate");
+
+    step("runs: what Temporal holds for this task queue");
+    await unlessDead(claims(["runs", "--limit", "5"]), worker.watch);
   } finally {
     await connection.close();
   }
@@ -197,7 +261,13 @@ async function main(): Promise<void> {
   step("done");
   console.log(`  Temporal UI: ${uiUrl}`);
   console.log(`  database:    ${demoEnv["DATABASE_URL"]}`);
-  if (KEEP) console.log("  KEEP=1: the worker and the Temporal dev server keep running");
+  if (KEEP) {
+    fs.writeFileSync(path.join(demoDir, "kept.json"), JSON.stringify(kept) + "\n");
+    console.log(
+      "  KEEP=1: the worker and the Temporal dev server keep running " +
+        `(pids ${kept.pids.join(" ")}, in ${path.relative(repoRoot, demoDir)}/kept.json)`,
+    );
+  }
 }
 
 let failed = false;
@@ -206,6 +276,7 @@ try {
 } catch (error) {
   failed = true;
   console.error(`\ndemo failed: ${(error as Error).message}`);
+  for (const child of running) child.kill("SIGTERM");
 } finally {
   if (!KEEP) {
     for (const s of started.reverse()) {

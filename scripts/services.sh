@@ -2,7 +2,9 @@
 # Brings up what the project needs on this machine, idempotently and quickly when all is up:
 #   PostgreSQL on 127.0.0.1:5432, Redis on 127.0.0.1:6379 (checked with a real connection,
 #   started with this machine's standard commands when down), and the Temporal CLI dev-server
-#   binary at .cache/bin/temporal (built from Go modules, never downloaded prebuilt).
+#   binary at .cache/bin/temporal (built from Go modules, never downloaded prebuilt), and the
+#   Debian packages the monitoring checks use: prometheus (promtool: the alert rules' tests) and
+#   chromium (the dashboard screenshot), installed with apt-get when missing (CI runs as root).
 # Shared by `make services`, the test runner and .ci/run.
 set -euo pipefail
 
@@ -77,14 +79,40 @@ ensure_temporal_cli() {
   say "temporal CLI built in $((SECONDS - started)) s"
 }
 
+apt_updated=0
+ensure_debian_package() { # command package why
+  local cmd="$1" pkg="$2" why="$3"
+  if command -v "$cmd" >/dev/null 2>&1; then say "$cmd present ($pkg)"; return 0; fi
+  if [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null 2>&1; then
+    fail "$cmd not found ($why); install Debian's $pkg: apt-get install $pkg"
+  fi
+  say "installing Debian's $pkg for $cmd ($why)"
+  local started=$SECONDS
+  if [ "$apt_updated" = 0 ]; then
+    apt-get update -qq >/dev/null 2>&1 || fail "apt-get update failed (needed to install $pkg)"
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null 2>&1 ||
+    fail "apt-get install $pkg failed; run it by hand to see why"
+  command -v "$cmd" >/dev/null 2>&1 || fail "$pkg installed but $cmd is still not on PATH"
+  say "$pkg installed in $((SECONDS - started)) s"
+}
+
+ensure_monitoring_tools() {
+  ensure_debian_package promtool prometheus "promtool checks and tests the alert rules"
+  ensure_debian_package chromium chromium "headless screenshots of the dashboard queries"
+}
+
 case "${1:-all}" in
   all)
     ensure_service PostgreSQL postgres_up start_postgres
     ensure_service Redis redis_up start_redis
     ensure_temporal_cli
+    ensure_monitoring_tools
     ;;
+  monitoring) ensure_monitoring_tools ;;
   postgres) ensure_service PostgreSQL postgres_up start_postgres ;;
   redis) ensure_service Redis redis_up start_redis ;;
   temporal) ensure_temporal_cli ;;
-  *) fail "unknown target '$1' (expected all, postgres, redis or temporal)" ;;
+  *) fail "unknown target '$1' (expected all, postgres, redis, temporal or monitoring)" ;;
 esac

@@ -37,9 +37,15 @@ export interface Config {
     taskQueue: string;
     apiKey?: string | undefined;
     tls?: TemporalTlsConfig | undefined;
+    /** The Temporal web UI, for links to runs (TEMPORAL_UI_URL). */
+    uiUrl: string;
   };
   lock: { backend: LockBackendName; ttlMs: number };
   metricsPort: number;
+  /** The address the metrics and health server binds (METRICS_HOST). */
+  metricsHost: string;
+  /** How often a worker reads the run gauges from Temporal visibility; 0 = never. */
+  metricsRunsIntervalMs: number;
   worker: {
     maxConcurrentActivities: number;
     maxConcurrentWorkflowTasks: number;
@@ -137,6 +143,29 @@ const hostPort = (raw: string): string => {
   return raw;
 };
 
+/** A host name or an IPv4/IPv6 address to bind. */
+const bindHost = (raw: string): string => {
+  if (!/^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|[0-9A-Fa-f:.]+)$/.test(raw)) {
+    throw new Error(
+      `must be a host name or an IP address (e.g. 0.0.0.0, 127.0.0.1, ::), got "${raw}"`,
+    );
+  }
+  return raw;
+};
+
+const httpUrl = (raw: string): string => {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`must be an http(s) URL such as http://127.0.0.1:8233, got "${redact(raw)}"`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new Error(`must use http:// or https://, got "${redact(raw)}"`);
+  }
+  return raw.replace(/\/+$/, "");
+};
+
 const nonEmpty = (max: number) => (raw: string): string => {
   if (raw.trim().length === 0) throw new Error("must not be empty");
   if (raw.length > max) throw new Error(`must be at most ${max} characters`);
@@ -164,6 +193,13 @@ const duration = (raw: string): string => {
   }
   return raw;
 };
+
+/** The dev server's UI beside its frontend (port 8233 for 7233), the default of TEMPORAL_UI_URL. */
+function defaultUiUrl(address: string | undefined): string {
+  const valid = address && /^[A-Za-z0-9.\-\[\]:]+:\d{1,5}$/.test(address);
+  const host = (valid ? address : DEFAULTS.TEMPORAL_ADDRESS).replace(/:\d+$/, "");
+  return `http://${host}:8233`;
+}
 
 const envSchema = z.record(z.string(), z.string().optional());
 
@@ -207,12 +243,15 @@ export function loadConfig(env: Env): Config {
       taskQueue: read("TEMPORAL_TASK_QUEUE", DEFAULTS.TEMPORAL_TASK_QUEUE, nonEmpty(255)),
       apiKey: read("TEMPORAL_API_KEY", undefined, nonEmpty(4096)),
       tls: undefined as TemporalTlsConfig | undefined,
+      uiUrl: read("TEMPORAL_UI_URL", defaultUiUrl(vars["TEMPORAL_ADDRESS"]), httpUrl),
     },
     lock: {
       backend: read("LOCK_BACKEND", "redis", oneOf(["redis", "postgres"] as const)),
       ttlMs: read("LOCK_TTL_MS", "120000", intIn(100, 86_400_000)),
     },
     metricsPort: read("METRICS_PORT", "9464", intIn(0, 65535)),
+    metricsHost: read("METRICS_HOST", "0.0.0.0", bindHost),
+    metricsRunsIntervalMs: read("METRICS_RUNS_INTERVAL_MS", "60000", intIn(0, 86_400_000)),
     worker: {
       maxConcurrentActivities: read("WORKER_MAX_CONCURRENT_ACTIVITIES", "8", intIn(1, 1000)),
       maxConcurrentWorkflowTasks: read(

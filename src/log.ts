@@ -25,7 +25,7 @@ export interface LoggerOptions {
   /** Where lines go (default: stderr, so that a command's JSON on stdout stays clean). */
   write?: (line: string) => void;
   /** Known secret values to mask besides URL passwords (e.g. an API key). */
-  secrets?: readonly (string | undefined)[];
+  secrets?: readonly (string | null | undefined)[];
   clock?: () => number;
 }
 

@@ -13,6 +13,7 @@ import {
   continueAsNew,
   patched,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from "@temporalio/workflow";
 import { defineSearchAttributeKey } from "@temporalio/common";
@@ -28,6 +29,14 @@ import {
   incompleteMessage,
   uncomputed,
 } from "../src/temporal/shared.ts";
+import {
+  CLAIM_DATE,
+  DEFAULT_CATCHUP_WINDOW_MS,
+  RUN_KIND,
+  RUN_SEARCH_ATTRIBUTES,
+  type RunKind,
+  scheduledRunKind,
+} from "../src/temporal/search-attributes.ts";
 import { COMPLETE_DATES, fanOutDate, newDateState, refreshStatisticsAfter } from "./fan-out.ts";
 import { checkFanOutOptions, historyIsLong } from "./limits.ts";
 
@@ -54,6 +63,34 @@ function resolveDate(input: DailyRunInput): { claimDate: string; nominalTime: st
   return { claimDate: claimDateOfNominalTime(when), nominalTime: when.toISOString() };
 }
 
+/**
+ * ClaimDate (known only from the nominal time) and RunKind, so that visibility can list runs by
+ * date and kind (src/temporal/search-attributes.ts). Attributes carry over continue-as-new, so
+ * a continued run finds them set and upserts nothing.
+ */
+function upsertRunAttributes(carried: DailyRunCarried, input: DailyRunInput): void {
+  const info = workflowInfo();
+  const current = info.typedSearchAttributes;
+  const updates: ({ key: typeof CLAIM_DATE; value: string } | {
+    key: typeof RUN_KIND;
+    value: string;
+  })[] = [];
+  if (current.get(CLAIM_DATE) !== carried.claimDate) {
+    updates.push({ key: CLAIM_DATE, value: carried.claimDate });
+  }
+  const kind = current.get(RUN_KIND) as RunKind | undefined;
+  let wanted: RunKind = kind ?? "daily";
+  if (carried.nominalTime !== null && kind !== "backfill") {
+    wanted = scheduledRunKind(
+      new Date(carried.nominalTime),
+      info.startTime,
+      input.catchupWindowMs ?? DEFAULT_CATCHUP_WINDOW_MS,
+    );
+  }
+  if (wanted !== kind) updates.push({ key: RUN_KIND, value: wanted });
+  if (updates.length > 0) upsertSearchAttributes(updates);
+}
+
 export async function dailyRunWorkflow(input: DailyRunInput): Promise<DailyRunSummary> {
   checkFanOutOptions(input);
   const carried: DailyRunCarried = input.carried ?? {
@@ -63,6 +100,8 @@ export async function dailyRunWorkflow(input: DailyRunInput): Promise<DailyRunSu
     startedAt: new Date().toISOString(),
   };
   const state = carried.state;
+  // Runs recorded before it replay without the upsert command.
+  if (patched(RUN_SEARCH_ATTRIBUTES)) upsertRunAttributes(carried, input);
   let inFlightBatches = 0;
   setHandler(dailyRunProgressQuery, () => ({
     claimDate: carried.claimDate,

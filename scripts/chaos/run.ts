@@ -306,7 +306,7 @@ async function main(): Promise<number> {
     const inj = injector;
     const faultsDone = inj.runAt(plan, workloadStart);
     const dailyRuns = d.startDailyRuns();
-    const [, , fillers] = await Promise.all([
+    const workloadDone = Promise.all([
       faultsDone,
       dailyRuns.then(() =>
         Promise.all([
@@ -318,12 +318,14 @@ async function main(): Promise<number> {
         d.keepBusy(faultsDone, createRandom(seed, "fillers"), profile.minBusyWorkflows)
       ),
     ]);
+    // A worker that died on its own stops the run (scripts/lib/watch-child.ts names it).
+    const [, , fillers] = await Promise.race([pool.failure, workloadDone]);
     report.workload.fillerReruns = fillers;
     const lastRecovered = injector.injected.map((f) => f.recoveredAt ?? f.at).sort().at(-1);
     report.timing.lastFaultRecoveredAt = lastRecovered ?? null;
     timeline.log("every fault injected and recovered from; waiting for the workflows to close");
 
-    await driver.waitForAllClosed(profile.convergeTimeoutMs);
+    await Promise.race([pool.failure, driver.waitForAllClosed(profile.convergeTimeoutMs)]);
     const closedAt = Date.now();
     report.timing.allClosedAt = new Date(closedAt).toISOString();
     report.timing.timeToConvergeMs = lastRecovered ? closedAt - Date.parse(lastRecovered) : null;

@@ -13,6 +13,7 @@ import process from "node:process";
 import { freePort } from "../lib/free-port.ts";
 import { type Runtime, scriptCommand } from "../lib/runtimes.ts";
 import { signalChild } from "../lib/signal-child.ts";
+import { ChildExitedError, describeExit } from "../lib/watch-child.ts";
 import { repoRoot } from "../lib/temporal-dev-server.ts";
 import { type CounterSnapshot, parseCounters, scrape } from "./metrics.ts";
 import { sleep, type Timeline } from "./timeline.ts";
@@ -69,8 +70,12 @@ export class WorkerPool {
   readonly #options: WorkerPoolOptions;
   #closing = false;
   #scraper: Promise<void> | undefined;
+  #fail!: (error: ChildExitedError) => void;
+  /** Rejects when a ready worker exits without being asked (the run then stops and fails). */
+  readonly failure: Promise<never> = new Promise<never>((_, reject) => (this.#fail = reject));
 
   constructor(options: WorkerPoolOptions) {
+    this.failure.catch(() => undefined); // raced by run.ts; never an unhandled rejection
     this.#options = options;
     this.#slots = Array.from({ length: options.count }, (_, i) => ({
       name: `worker-${i + 1}`,
@@ -235,14 +240,16 @@ export class WorkerPool {
         incarnation.frozen = false;
         resolve();
         // A failed start is retried by whoever launched it (#respawn); a running worker that
-        // died on its own is restarted here, as a process supervisor would.
+        // died on its own fails the run at once, named, with the last lines of its log.
         if (incarnation.cause === "unexpected" && !this.#closing) {
-          timeline.log(
-            `${slot.name} (pid ${incarnation.pid}) exited on its own with ${
-              code ?? signal
-            }; restarting it (see ${path.relative(repoRoot, logFile)})`,
+          const why = describeExit(
+            { name: slot.name, log: { file: logFile } },
+            child.pid,
+            code,
+            signal,
           );
-          void sleep(1_000).then(() => this.#respawn(slot));
+          timeline.log(why);
+          this.#fail(new ChildExitedError(why, code, signal));
         }
       });
     });

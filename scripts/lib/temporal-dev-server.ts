@@ -65,6 +65,10 @@ export async function startTemporalDevServer(options: DevServerOptions = {}): Pr
     "journal_mode=WAL",
     "--sqlite-pragma",
     "synchronous=NORMAL",
+    "--search-attribute",
+    "ClaimDate=Keyword",
+    "--search-attribute",
+    "RunKind=Keyword",
   ];
   if (options.uiPort) args.push("--ui-port", String(options.uiPort), "--ui-ip", "127.0.0.1");
   else args.push("--headless");

@@ -33,6 +33,13 @@ export interface PreparedChunk {
   /** Items already decided (contended, missing, out of coverage, failed to compute). */
   items: Map<string, PolicyDayItem>;
   writes: PolicyDayWrite[];
+  /** performance.now() when its lock acquisition began (the chunk duration's start). */
+  startedAt: number;
+}
+
+/** Seconds since a performance.now() reading (timings for the observer). */
+function secondsSince(start: number): number {
+  return (performance.now() - start) / 1000;
 }
 
 /**
@@ -51,6 +58,7 @@ export async function prepareChunk(
   cause?: WriteCause,
 ): Promise<PreparedChunk> {
   signal?.throwIfAborted();
+  const startedAt = performance.now();
   const keyOf = new Map(ids.map((id) => [id, claimCalcLockKey(id, date)]));
   let minTokens: Map<string, bigint> | undefined;
   for (const [id, floor] of floors ?? []) {
@@ -64,6 +72,7 @@ export async function prepareChunk(
     holder,
     ...(minTokens ? { minTokens } : {}),
   });
+  deps.observer?.lockAcquisition?.(secondsSince(startedAt));
   const lease = (id: string): Lease | undefined => group.leases.get(keyOf.get(id)!);
   try {
     const items = new Map<string, PolicyDayItem>();
@@ -132,7 +141,7 @@ export async function prepareChunk(
         }
       }
     }
-    return { date, ids, keyOf, group, items, writes };
+    return { date, ids, keyOf, group, items, writes, startedAt };
   } catch (error) {
     await group.releaseAll().catch(() => undefined);
     throw error;
@@ -175,7 +184,9 @@ export async function finishChunk(
     try {
       // The group's signal: a lease lost during the transaction rolls it back before COMMIT.
       if (live.length > 0) {
+        const writeStart = performance.now();
         outcomes = await deps.store.writePolicyDays(live, { signal: group.signal });
+        deps.observer?.writeTransaction?.(secondsSince(writeStart));
       }
     } catch (error) {
       // Nothing of the chunk was written; its days go to the next contention round, which
@@ -195,6 +206,7 @@ export async function finishChunk(
     outcomes.forEach((outcome, index) => {
       const write = live[index]!;
       if (outcome.status === "refused") {
+        deps.observer?.writeRefused?.(outcome.refusal ?? "policy_changed");
         items.set(outcome.policyId, refusedItem(outcome, write));
         return;
       }
@@ -215,6 +227,7 @@ export async function finishChunk(
   } finally {
     // A failed release only leaves locks to expire after their TTL; the chunk's outcome stands.
     await group.releaseAll().catch(() => undefined);
+    deps.observer?.chunk?.(secondsSince(chunk.startedAt));
   }
 }
 

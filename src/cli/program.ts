@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { ClaimsError, ErrorCodes } from "../errors.ts";
+import { StartupError } from "../health/startup-errors.ts";
 import { redact } from "../redact.ts";
 import { type CliContext, createContext, type RegisterCommand } from "./context.ts";
 import { CliError, type CliIO, ExitCode, type ExitCodeValue } from "./io.ts";
@@ -54,6 +55,8 @@ function applyDefaults(command: Command, io: CliIO): void {
 /** Maps any error to a one-line message and an exit code; the stack only with --verbose. */
 export function exitCodeFor(error: unknown): ExitCodeValue {
   if (error instanceof CliError) return error.exitCode;
+  // The worker's start-up checks: one code per dependency (docs/operations.md).
+  if (error instanceof StartupError) return error.exitCode as number as ExitCodeValue;
   if (error instanceof ClaimsError) {
     switch (error.code) {
       case ErrorCodes.CONFIG_INVALID:

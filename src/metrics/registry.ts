@@ -1,75 +1,67 @@
 /**
- * The project's own Prometheus counters, in the text exposition format (version 0.0.4). A
- * handful of monotonic counters with a label or two do not justify a client library.
+ * The worker's one Prometheus registry (prom-client): the process's default metrics (CPU,
+ * memory, event loop lag, GC, handles; they run on Node and on Deno alike) and `claims_build_info`.
+ * One registry per process, created by the worker; tests make their own.
  */
+import fs from "node:fs";
+import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { CALCULATOR_VERSION } from "../domain/version.ts";
 
-export interface Counter {
-  inc(labels?: Record<string, string>, by?: number): void;
+export { Registry };
+
+export interface BuildInfo {
+  /** The package version (package.json). */
+  version: string;
+  /** "node v20.20.2" or "deno 2.9.5". */
+  runtime: string;
 }
 
-interface CounterState {
-  name: string;
-  help: string;
-  values: Map<string, { labels: Record<string, string>; value: number }>;
-}
-
-const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-
-function labelKey(labels: Record<string, string>): string {
-  return Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(",");
-}
-
-function escapeLabel(value: string): string {
-  return value.replaceAll("\\", "\\\\").replaceAll("\n", "\\n").replaceAll('"', '\\"');
-}
-
-export class MetricsRegistry {
-  readonly #counters = new Map<string, CounterState>();
-
-  counter(name: string, help: string): Counter {
-    if (!NAME.test(name)) throw new Error(`metric name ${JSON.stringify(name)} is not valid`);
-    let state = this.#counters.get(name);
-    if (!state) {
-      state = { name, help, values: new Map() };
-      this.#counters.set(name, state);
-    }
-    const s = state;
-    return {
-      inc(labels = {}, by = 1) {
-        if (!(by >= 0)) throw new RangeError(`counter ${name} can only grow, got ${by}`);
-        const key = labelKey(labels);
-        const current = s.values.get(key);
-        if (current) current.value += by;
-        else s.values.set(key, { labels: { ...labels }, value: by });
-      },
-    };
+/** package.json's version, read once; "unknown" when it cannot be read (a stripped image). */
+export function packageVersion(): string {
+  try {
+    const file = new URL("../../package.json", import.meta.url);
+    return (JSON.parse(fs.readFileSync(file, "utf8")) as { version?: string }).version ??
+      "unknown";
+  } catch {
+    return "unknown";
   }
+}
 
-  /** Current value of a counter (summed over label sets matching `labels`). */
-  value(name: string, labels: Record<string, string> = {}): number {
-    const state = this.#counters.get(name);
-    if (!state) return 0;
-    let sum = 0;
-    for (const v of state.values.values()) {
-      if (Object.entries(labels).every(([k, want]) => v.labels[k] === want)) sum += v.value;
-    }
-    return sum;
-  }
+export function createMetricsRegistry(build: BuildInfo): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const info = new Gauge({
+    name: "claims_build_info",
+    help: "Always 1; the labels name the version, runtime and calculator version of this worker",
+    labelNames: ["version", "runtime", "calculator_version"],
+    registers: [registry],
+  });
+  info.set({
+    version: build.version,
+    runtime: build.runtime,
+    calculator_version: CALCULATOR_VERSION,
+  }, 1);
+  return registry;
+}
 
-  /** The exposition text of every counter. */
-  render(): string {
-    const lines: string[] = [];
-    for (const c of this.#counters.values()) {
-      lines.push(`# HELP ${c.name} ${c.help.replaceAll("\n", " ")}`, `# TYPE ${c.name} counter`);
-      if (c.values.size === 0) lines.push(`${c.name} 0`);
-      for (const { labels, value } of c.values.values()) {
-        const keys = Object.keys(labels).sort();
-        const text = keys.length
-          ? `{${keys.map((k) => `${k}="${escapeLabel(labels[k]!)}"`).join(",")}}`
-          : "";
-        lines.push(`${c.name}${text} ${value}`);
-      }
-    }
-    return lines.join("\n") + "\n";
+/**
+ * The current value of a metric, summed over the series whose labels include `labels` (a
+ * histogram's observations count for `name_count`). For tests and the chaos report.
+ */
+export async function metricValue(
+  registry: Registry,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const base = name.replace(/_(count|sum)$/, "");
+  const metric = registry.getSingleMetric(name) ?? registry.getSingleMetric(base);
+  if (!metric) return 0;
+  const data = await metric.get();
+  let sum = 0;
+  for (const v of data.values) {
+    if (((v as { metricName?: string }).metricName ?? data.name) !== name) continue;
+    const l = v.labels as Record<string, string | number>;
+    if (Object.entries(labels).every(([k, want]) => String(l[k]) === want)) sum += v.value;
   }
+  return sum;
 }

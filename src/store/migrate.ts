@@ -66,7 +66,8 @@ export async function ensureDatabase(url: string): Promise<boolean> {
   }
 }
 
-function journalEntries(): number {
+/** Migrations in drizzle/ (its journal's entries). */
+export function journalEntries(): number {
   const journal = path.join(migrationsFolder, "meta", "_journal.json");
   if (!fs.existsSync(journal)) return 0;
   const parsed = JSON.parse(fs.readFileSync(journal, "utf8")) as { entries?: unknown[] };
@@ -106,7 +107,8 @@ export async function runMigrations(url: string): Promise<MigrateResult> {
   }
 }
 
-async function appliedCount(sql: ReturnType<typeof connectSql>): Promise<number> {
+/** Migrations recorded as applied in the database (0 before the first). */
+export async function appliedCount(sql: ReturnType<typeof connectSql>): Promise<number> {
   const rows = await sql<{ n: number }[]>`
     select count(*)::int as n from information_schema.tables
     where table_schema = 'drizzle' and table_name = '__drizzle_migrations'`;

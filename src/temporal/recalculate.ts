@@ -20,6 +20,7 @@ import type { Config } from "../config.ts";
 import { isValidDate } from "../domain/calendar.ts";
 import { ID_PATTERN } from "../domain/schemas.ts";
 import { ClaimsError, ErrorCodes } from "../errors.ts";
+import { runSearchAttributes } from "./search-attributes.ts";
 import {
   DEFAULT_TIMEOUTS,
   policyDayWorkflowId,
@@ -72,6 +73,7 @@ function startOptions(config: Config, item: PolicyDayRef, cause?: RecalculationC
     taskQueue: config.temporal.taskQueue,
     workflowId: policyDayWorkflowId(item.policyId, item.claimDate),
     args: [input] as [PolicyDayWorkflowInput],
+    typedSearchAttributes: runSearchAttributes("recalculate", item.claimDate),
   };
 }
 
@@ -195,6 +197,7 @@ async function recalculateInBatches(
       policyIds,
       workflowId,
       ...(options.cause ? { cause: options.cause } : {}),
+      kind: "recalculate",
     });
     if (run.attached) attached++;
     else started++;

@@ -12,6 +12,7 @@ import {
 } from "@temporalio/client";
 import type { Config } from "../config.ts";
 import { fanOutOptionsFrom } from "./fan-out-options.ts";
+import { type RunMemo, runSearchAttributes } from "./search-attributes.ts";
 import {
   type FanOutOptions,
   INCOMPLETE_FAILURE_TYPE,
@@ -33,6 +34,8 @@ export interface RerunRequest {
   workflowId?: string;
   /** Why the days are computed again (recorded as the audit reason). */
   cause?: RecalculationCause;
+  /** Its RunKind: rerun (default), or recalculate for the batches after late data. */
+  kind?: "rerun" | "recalculate";
 }
 
 /** `all`, or the first 16 hex digits of sha256 over the sorted, distinct ids (one a line). */
@@ -72,6 +75,8 @@ export async function startRerun(
       taskQueue: config.temporal.taskQueue,
       workflowId,
       args: [input],
+      typedSearchAttributes: runSearchAttributes(request.kind ?? "rerun", request.from),
+      memo: { claimDateTo: request.to } satisfies RunMemo,
       // FAIL (not USE_EXISTING) so that this call learns whether it attached.
       workflowIdConflictPolicy: "FAIL",
     });

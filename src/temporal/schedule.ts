@@ -15,6 +15,7 @@ import {
 import type { Config, ScheduleOverlapName } from "../config.ts";
 import { addDays, daysBetween, zoneOffsetMs } from "../domain/calendar.ts";
 import { fanOutOptionsFrom } from "./fan-out-options.ts";
+import { durationMs, RUN_KIND, runSearchAttributes } from "./search-attributes.ts";
 import {
   claimDateOfNominalTime,
   type DailyRunInput,
@@ -34,7 +35,10 @@ function clock(config: Config): { hour: number; minute: number } {
 
 function desired(config: Config, settings: ScheduleSettings) {
   const { hour, minute } = clock(config);
-  const input: DailyRunInput = fanOutOptionsFrom(config);
+  const input: DailyRunInput = {
+    ...fanOutOptionsFrom(config),
+    catchupWindowMs: durationMs(config.schedule.catchupWindow),
+  };
   return {
     spec: {
       calendars: [{ hour, minute, comment: "daily claims run: claim date = UTC date - 1" }],
@@ -47,6 +51,9 @@ function desired(config: Config, settings: ScheduleSettings) {
       workflowId: config.schedule.id,
       taskQueue: config.temporal.taskQueue,
       args: [input],
+      // The run upserts its ClaimDate (from its nominal time), and RunKind=backfill when it
+      // started too late to be the schedule's own (src/temporal/search-attributes.ts).
+      typedSearchAttributes: [{ key: RUN_KIND, value: "daily" }],
       // A run that ends with policy-days uncomputed fails (PolicyDaysIncomplete) and is run
       // again, a few times with growing pauses: each attempt retries its contended days up to
       // CLAIMS_CONTENTION_DEADLINE_MS. Only then does the failure stand for an operator.
@@ -296,7 +303,10 @@ export async function backfillSchedule(
   };
 }
 
-/** Starts the daily run for one claim date by hand (no schedule), attaching if it runs. */
+/**
+ * Starts the daily run for one claim date by hand (no schedule), attaching if it runs. Only the
+ * backfill starts them (claim dates with no nominal time), so their RunKind is backfill.
+ */
 export async function startDailyRun(
   client: Client,
   config: Config,
@@ -309,6 +319,7 @@ export async function startDailyRun(
     workflowId,
     args: [input],
     workflowIdConflictPolicy: "USE_EXISTING",
+    typedSearchAttributes: runSearchAttributes("backfill", claimDate),
   });
   return { workflowId };
 }

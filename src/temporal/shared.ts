@@ -183,6 +183,11 @@ export const MAX_CARRIED_CONTENDED = 50_000;
 export interface DailyRunInput extends FanOutOptions {
   /** Manual starts name the claim date; scheduled runs derive it from the nominal time. */
   claimDate?: string;
+  /**
+   * The schedule's catch-up window (SCHEDULE_CATCHUP_WINDOW, ms): a scheduled run that starts
+   * later than this after its nominal time is a backfill (RunKind). Default one day.
+   */
+  catchupWindowMs?: number;
   /** Set by continue-as-new only. */
   carried?: DailyRunCarried;
 }

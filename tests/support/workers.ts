@@ -18,6 +18,7 @@ import {
   scriptCommand,
 } from "../../scripts/lib/runtimes.ts";
 import { signalChild } from "../../scripts/lib/signal-child.ts";
+import { watchChild } from "../../scripts/lib/watch-child.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const READY_TIMEOUT_MS = 90_000;
@@ -103,9 +104,14 @@ export async function spawnWorker(options: SpawnWorkerOptions): Promise<WorkerPr
   let text = "";
   child.stdout!.setEncoding("utf8").on("data", (d: string) => (text += d));
   child.stderr!.setEncoding("utf8").on("data", (d: string) => (text += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
-    (resolve) => child.once("exit", (code, signal) => resolve({ code, signal })),
-  );
+  // A worker that exits before the test stops or kills it fails the test at once, naming it and
+  // quoting its last lines, instead of leaving the test to time out waiting for its work.
+  const watch = watchChild({
+    name: `${name} (${runtime} worker)`,
+    child,
+    log: { text: () => text },
+  });
+  const exited = watch.exited;
   const logs = () =>
     text.split("\n").flatMap((line) => {
       if (!line.startsWith("{")) return [];
@@ -125,6 +131,7 @@ export async function spawnWorker(options: SpawnWorkerOptions): Promise<WorkerPr
     metricsPort: null,
     killed: false,
     async stop(timeoutMs = 30_000) {
+      watch.expectExit();
       signalChild(child, "SIGTERM");
       const timer = setTimeout(() => signalChild(child, "SIGKILL"), timeoutMs);
       const result = await exited;
@@ -133,6 +140,7 @@ export async function spawnWorker(options: SpawnWorkerOptions): Promise<WorkerPr
     },
     async kill() {
       handle.killed = true;
+      watch.expectExit();
       signalChild(child, "SIGKILL");
       await exited;
     },
@@ -144,16 +152,27 @@ export async function spawnWorker(options: SpawnWorkerOptions): Promise<WorkerPr
       // The worker names its runtime: a Deno worker that silently ran on Node (or the other
       // way round) would prove nothing.
       if (!String(ready["runtime"]).startsWith(`${runtime} `)) {
+        watch.expectExit();
         signalChild(child, "SIGKILL");
         throw new Error(`${name} should run on ${runtime}, reports ${String(ready["runtime"])}`);
       }
       handle.metricsPort = typeof ready["metricsPort"] === "number" ? ready["metricsPort"] : null;
+      watch.failure.catch((error: Error) => {
+        console.error(error.message);
+        // Thrown outside any promise chain: the running test fails now (node:test and deno
+        // test both fail a test on an uncaught error), not when its wait times out.
+        setTimeout(() => {
+          throw error;
+        });
+      });
       return handle;
     }
     if (child.exitCode !== null || child.signalCode !== null) {
+      watch.expectExit();
       throw new Error(`${name} exited before it was ready:\n${text}`);
     }
     if (Date.now() > deadline) {
+      watch.expectExit();
       signalChild(child, "SIGKILL");
       throw new Error(`${name} not ready after ${READY_TIMEOUT_MS} ms:\n${text}`);
     }

@@ -18,6 +18,7 @@ import type { LockBackend } from "../../src/locks/contract.ts";
 import { createLockBackend } from "../../src/locks/factory.ts";
 import { claimCalcLockKey } from "../../src/locks/keys.ts";
 import { createClaimsMetrics, MetricNames } from "../../src/metrics/claims-metrics.ts";
+import { metricValue, Registry } from "../../src/metrics/registry.ts";
 import { useTestDatabase } from "../support/database.ts";
 import { useTestRedis } from "../support/redis.ts";
 import { after, before, describe, test } from "../support/test.ts";
@@ -135,7 +136,7 @@ describe("calculatePolicyDays", () => {
     const key = claimCalcLockKey(id, DAY);
     const held = await locks.tryAcquire(key, { ttlMs: 5_000 });
     assert.ok(held);
-    const metrics = createClaimsMetrics();
+    const metrics = createClaimsMetrics(new Registry());
     try {
       const result = await calculatePolicyDays(deps({ observer: metrics }), {
         date: DAY,
@@ -149,10 +150,33 @@ describe("calculatePolicyDays", () => {
       assert.deepEqual(result.problems.map((p) => [p.policyId, p.type]), [[id, "LockContended"]]);
       assert.match(result.problems[0]!.message, new RegExp(key));
       assert.equal((await ledger([id])).length, 0);
-      assert.equal(metrics.registry.value(MetricNames.LOCK_CONTENTION), 3, "three rounds refused");
-      assert.equal(metrics.registry.value(MetricNames.POLICY_DAYS, { status: "contended" }), 1);
-      assert.equal(metrics.registry.value(MetricNames.POLICY_DAYS, { status: "computed" }), 1);
-      assert.ok(metrics.registry.value(MetricNames.CLAIMS_WRITTEN, { action: "insert" }) >= 1);
+      assert.equal(
+        await metricValue(metrics.registry, MetricNames.LOCK_CONTENTION),
+        3,
+        "three rounds refused",
+      );
+      assert.equal(
+        await metricValue(metrics.registry, MetricNames.POLICY_DAYS, { status: "contended" }),
+        1,
+      );
+      assert.equal(
+        await metricValue(metrics.registry, MetricNames.POLICY_DAYS, { status: "computed" }),
+        1,
+      );
+      assert.ok(
+        await metricValue(metrics.registry, MetricNames.CLAIMS_WRITTEN, { action: "insert" }) >= 1,
+      );
+      assert.equal(
+        await metricValue(metrics.registry, MetricNames.PROBLEMS, {
+          status: "contended",
+          type: "LockContended",
+        }),
+        1,
+      );
+      // Three rounds, each one chunk: its lock acquisition, and for the held day its write.
+      assert.equal(await metricValue(metrics.registry, `${MetricNames.LOCK_ACQUISITION}_count`), 3);
+      assert.equal(await metricValue(metrics.registry, `${MetricNames.CHUNK_DURATION}_count`), 3);
+      assert.ok(await metricValue(metrics.registry, `${MetricNames.WRITE_TRANSACTION}_count`) >= 1);
     } finally {
       await held.release();
     }

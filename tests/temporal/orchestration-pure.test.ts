@@ -26,7 +26,8 @@ import {
 import { loadConfig } from "../../src/config.ts";
 import { compareIds } from "../../src/domain/calculate.ts";
 import type { Policy, RiskEvent } from "../../src/domain/schemas.ts";
-import { MetricsRegistry } from "../../src/metrics/registry.ts";
+import { metricValue, Registry } from "../../src/metrics/registry.ts";
+import { createClaimsMetrics, MetricNames } from "../../src/metrics/claims-metrics.ts";
 import { renderProgressLine } from "../../src/temporal/progress.ts";
 import { rerunIdOf, rerunSelector } from "../../src/temporal/rerun.ts";
 import { nominalTimesByClaimDate } from "../../src/temporal/schedule.ts";
@@ -340,20 +341,55 @@ test("the progress line shows the fraction done and what is not computed", () =>
   assert.ok(line.length <= 100);
 });
 
-test("the metrics registry writes the Prometheus text format", () => {
-  const registry = new MetricsRegistry();
-  const c = registry.counter("claims_test_total", "a test\ncounter");
-  assert.match(
-    registry.render(),
-    /^# HELP claims_test_total a test counter\n# TYPE claims_test_total counter\nclaims_test_total 0\n$/,
+test("the claims metrics: statuses, problems by type, payouts per currency never summed across", async () => {
+  const metrics = createClaimsMetrics(new Registry());
+  const item = (
+    policyId: string,
+    status: PolicyDayItem["status"],
+    currency: string | null,
+    payoutAmount: bigint,
+    problem?: { type: string; message: string },
+  ): PolicyDayItem => ({
+    policyId,
+    claimDate: "2025-01-01",
+    status,
+    claims: 1,
+    cappedClaims: 0,
+    payoutAmount,
+    currency,
+    fenceToken: 1n,
+    inputsHash: null,
+    changes: { inserted: 1, updated: 0, deleted: 0 },
+    ...(problem ? { problem } : {}),
+  });
+  metrics.policyDays([
+    item("a", "computed", "EUR", 1_000n),
+    item("b", "computed", "EUR", 2_500n),
+    item("c", "computed", "JPY", 700n),
+    item("d", "unchanged", "USD", 9_999n), // unchanged: no payout flows
+    item("e", "failed", null, 0n, { type: "PolicyNotFound", message: "gone" }),
+    item("f", "contended", null, 0n, { type: "LockContended", message: "held" }),
+  ]);
+  metrics.writeRefused?.("stale_token");
+  metrics.batch?.(0.2, "ok");
+  const value = (name: string, labels: Record<string, string> = {}) =>
+    metricValue(metrics.registry, name, labels);
+  assert.equal(await value(MetricNames.PAYOUTS, { currency: "EUR" }), 3_500);
+  assert.equal(await value(MetricNames.PAYOUTS, { currency: "JPY" }), 700);
+  assert.equal(await value(MetricNames.PAYOUTS, { currency: "USD" }), 0);
+  assert.equal(await value(MetricNames.POLICY_DAYS, { status: "computed" }), 3);
+  assert.equal(await value(MetricNames.PROBLEMS, { status: "failed", type: "PolicyNotFound" }), 1);
+  assert.equal(
+    await value(MetricNames.PROBLEMS, { status: "contended", type: "LockContended" }),
+    1,
   );
-  c.inc({ status: "computed" }, 2);
-  c.inc({ status: 'we"ird\\' });
-  c.inc({ status: "computed" });
-  const text = registry.render();
-  assert.match(text, /^claims_test_total\{status="computed"\} 3$/m);
-  assert.match(text, /^claims_test_total\{status="we\\"ird\\\\"\} 1$/m);
-  assert.equal(registry.value("claims_test_total"), 4);
-  assert.throws(() => c.inc({}, -1), /only grow/);
-  assert.throws(() => registry.counter("bad name", "x"), /not valid/);
+  assert.equal(await value(MetricNames.WRITE_REFUSALS, { reason: "stale_token" }), 1);
+  assert.equal(await value(MetricNames.CLAIMS_WRITTEN, { action: "insert" }), 6);
+  assert.equal(await value(`${MetricNames.BATCH_DURATION}_count`, { outcome: "ok" }), 1);
+  const text = await metrics.registry.metrics();
+  // One series per currency, never one across them; every status shows before it happens.
+  assert.match(text, /^claims_payouts_minor_units_total\{currency="EUR"\} 3500$/m);
+  assert.doesNotMatch(text, /^claims_payouts_minor_units_total \d/m);
+  assert.match(text, /^claims_policy_days_total\{status="stale"\} 0$/m);
+  assert.match(text, /^# TYPE claims_batch_duration_seconds histogram$/m);
 });

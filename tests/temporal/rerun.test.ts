@@ -215,13 +215,26 @@ describe("reruns across worker processes", () => {
     assert.match(unreachable.stderr, /cannot reach Temporal at 127\.0\.0\.1:1/);
   });
 
-  test("the metrics endpoint serves the project's counters and Temporal's", async () => {
+  test("the metrics endpoint serves the project's metrics and Temporal's; health and readiness answer", async () => {
     const response = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
     assert.equal(response.status, 200);
     const text = await response.text();
     for (const name of Object.values(MetricNames)) {
-      assert.match(text, new RegExp(`^# TYPE ${name} counter$`, "m"));
+      const type = name.endsWith("_total")
+        ? "counter"
+        : name.endsWith("_duration_seconds")
+        ? "histogram"
+        : "gauge";
+      assert.match(text, new RegExp(`^# TYPE ${name} ${type}$`, "m"));
     }
+    assert.match(text, /^claims_build_info\{version="[^"]+",runtime="(node|deno) [^"]+"/m);
+    assert.match(text, /^process_resident_memory_bytes \d+/m);
+    assert.match(text, /^claims_worker_ready 1$/m);
+    assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).status, 200);
+    const ready = await fetch(`http://127.0.0.1:${metricsPort}/readyz`);
+    const report = await ready.json() as { ready: boolean; dependencies: Record<string, unknown> };
+    assert.equal(ready.status, 200, JSON.stringify(report));
+    assert.deepEqual(Object.keys(report.dependencies).sort(), ["postgres", "redis", "temporal"]);
     const worker1 = pool.all().find((w) => w.name === "worker-1")!;
     const batches = worker1.logs().filter((l) => l["msg"] === "batch calculated").length;
     if (batches > 0) {

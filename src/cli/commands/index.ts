@@ -11,6 +11,7 @@ import { registerSeed } from "./seed.ts";
 import { registerReport } from "./report.ts";
 import { registerVerify } from "./verify.ts";
 import { registerCalc } from "./calc.ts";
+import { registerRuns } from "./runs.ts";
 
 export const commands: RegisterCommand[] = [
   registerCalc,
@@ -19,6 +20,7 @@ export const commands: RegisterCommand[] = [
   registerWorker,
   registerSchedule,
   registerRerun,
+  registerRuns,
   registerPoliciesImport,
   registerEventsImport,
   registerSeed,

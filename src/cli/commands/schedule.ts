@@ -38,7 +38,8 @@ CLAIMS_BATCH_CONCURRENCY, CLAIMS_PAGE_SIZE.
 Examples:
   claims schedule ensure
   claims schedule describe --json
-  claims schedule backfill --from 2025-03-01 --to 2025-03-31`;
+  claims schedule backfill --from 2025-03-01 --to 2025-03-31
+  claims schedule backfill --from 2025-03-01 --to 2025-03-31 --wait`;
 
 interface JsonFlag {
   json?: boolean;
@@ -153,7 +154,11 @@ function addBackfill(schedule: Command, ctx: CliContext): void {
     .requiredOption("--from <date>", "first claim date (YYYY-MM-DD)", dateOption("--from"))
     .requiredOption("--to <date>", "last claim date (YYYY-MM-DD)", dateOption("--to"))
     .option("--json", "print JSON")
-    .action(async (options: JsonFlag & { from: string; to: string }) => {
+    .option(
+      "--wait",
+      "follow the runs until each has ended: progress, rate and ETA (exit 1 if one failed)",
+    )
+    .action(async (options: JsonFlag & { from: string; to: string; wait?: boolean }) => {
       if (options.from > options.to) {
         throw new CliError(`--from ${options.from} is after --to ${options.to}`, ExitCode.INVALID);
       }
@@ -167,26 +172,28 @@ function addBackfill(schedule: Command, ctx: CliContext): void {
         }
         throw error;
       }
-      const result = await t.withTemporalClient(ctx, async (client, config) => {
+      await t.withTemporalClient(ctx, async (client, config) => {
+        const requestedAt = new Date();
+        let result: Awaited<ReturnType<typeof t.backfillSchedule>>;
         try {
-          return await t.backfillSchedule(client, config, options.from, options.to);
+          result = await t.backfillSchedule(client, config, options.from, options.to);
         } catch (error) {
           if (error instanceof t.BackfillRangeError) {
             throw new CliError(error.message, ExitCode.INVALID, { cause: error });
           }
           throw error;
         }
-      });
-      const count = result.claimDates.length + result.manualRuns.length;
-      print(
-        ctx,
-        options.json,
-        result,
-        `schedule ${result.scheduleId}: backfill of ${count} claim date(s) ${result.from} to ${result.to} started` +
+        const count = result.claimDates.length + result.manualRuns.length;
+        const started =
+          `schedule ${result.scheduleId}: backfill of ${count} claim date(s) ${result.from} to ${result.to} started` +
           (result.manualRuns.length
             ? ` (${result.manualRuns.length} as manual runs: no nominal time that day)`
-            : ""),
-      );
+            : "");
+        if (!options.wait) return print(ctx, options.json, result, started);
+        if (!options.json) ctx.io.stdout.write(started + "\n");
+        const { followBackfill } = await import("../../temporal/backfill-follow.ts");
+        await followBackfill(ctx, client, config, result, requestedAt, options.json);
+      });
     });
 }
 

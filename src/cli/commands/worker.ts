@@ -8,6 +8,7 @@ import path from "node:path";
 import type { RegisterCommand } from "../context.ts";
 import { ExitCode } from "../io.ts";
 import { createLogger } from "../../log.ts";
+import { urlPassword } from "../../redact.ts";
 import { installPostgresDriverCrashGuard } from "../../store/driver-crash-guard.ts";
 
 interface WorkerOptions {
@@ -36,7 +37,16 @@ export const registerWorker: RegisterCommand = (program, ctx) => {
 Configuration (environment): TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE,
 TEMPORAL_API_KEY / TEMPORAL_TLS_* (Temporal Cloud or mTLS), DATABASE_URL, REDIS_URL,
 LOCK_BACKEND, LOCK_TTL_MS, WORKER_MAX_CONCURRENT_ACTIVITIES, WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
-WORKER_SHUTDOWN_GRACE_MS, CLAIMS_CHUNK_SIZE, METRICS_PORT (0 = no metrics endpoint), LOG_LEVEL.
+WORKER_SHUTDOWN_GRACE_MS, CLAIMS_CHUNK_SIZE, METRICS_PORT (0 = no metrics or health endpoint),
+METRICS_HOST (default 0.0.0.0), METRICS_RUNS_INTERVAL_MS, LOG_LEVEL.
+
+Endpoints on METRICS_HOST:METRICS_PORT: /metrics, /healthz (alive), /readyz (dependencies answer
+and the worker polls: 200, else 503). See docs/operations.md.
+
+Start-up failures (one line each, naming the fix):
+  10  PostgreSQL unreachable (DATABASE_URL)     11  schema not migrated (run claims migrate)
+  12  Redis unreachable (REDIS_URL)             13  Temporal unreachable (TEMPORAL_ADDRESS)
+  14  namespace or search attributes missing   15  METRICS_PORT in use (or bad METRICS_HOST)
 
 Examples:
   TEMPORAL_ADDRESS=127.0.0.1:7233 METRICS_PORT=9464 npm run claims -- worker
@@ -47,7 +57,11 @@ Examples:
       const log = createLogger({
         level: config.logLevel,
         write: (line) => ctx.io.stdout.write(line + "\n"),
-        secrets: [config.temporal.apiKey],
+        secrets: [
+          config.temporal.apiKey,
+          urlPassword(config.databaseUrl),
+          urlPassword(config.redisUrl),
+        ],
       }).child({ component: "worker" });
       installPostgresDriverCrashGuard(log);
       const { runWorker, writeWorkflowBundle } = await import("../../temporal/worker.ts");
