@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
 # Brings up what the project needs on this machine, idempotently and quickly when all is up:
 #   PostgreSQL on 127.0.0.1:5432, Redis on 127.0.0.1:6379 (checked with a real connection,
-#   started with this machine's standard commands when down), and the Temporal CLI dev-server
-#   binary at .cache/bin/temporal (built from Go modules, never downloaded prebuilt).
+#   started with this machine's standard commands when down), the Temporal CLI dev-server
+#   binary at .cache/bin/temporal, and the Temporal server with its schema tool at
+#   .cache/bin/temporal-server and .cache/bin/temporal-sql-tool (the self-hosted cluster on
+#   PostgreSQL, scripts/lib/temporal-cluster.ts); all built from Go modules, never downloaded
+#   prebuilt.
 # Shared by `make services`, the test runner and .ci/run.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TEMPORAL_CLI_VERSION="${TEMPORAL_CLI_VERSION:-v1.5.1}"
 TEMPORAL_BIN="${TEMPORAL_BIN:-$root/.cache/bin/temporal}"
+# The server release the CLI above pins (cli v1.5.1 -> go.temporal.io/server v1.29.1): the
+# module cache that built the CLI already holds most of it.
+TEMPORAL_SERVER_VERSION="${TEMPORAL_SERVER_VERSION:-v1.29.1}"
+TEMPORAL_SERVER_BIN="${TEMPORAL_SERVER_BIN:-$root/.cache/bin/temporal-server}"
+TEMPORAL_SQL_TOOL_BIN="${TEMPORAL_SQL_TOOL_BIN:-$root/.cache/bin/temporal-sql-tool}"
 PGHOST_CHECK="${PGHOST_CHECK:-127.0.0.1}"
 PGPORT_CHECK="${PGPORT_CHECK:-5432}"
 REDIS_HOST_CHECK="${REDIS_HOST_CHECK:-127.0.0.1}"
@@ -77,14 +85,57 @@ ensure_temporal_cli() {
   say "temporal CLI built in $((SECONDS - started)) s"
 }
 
+go_binary() {
+  if command -v go >/dev/null 2>&1; then command -v go; return 0; fi
+  if [ -x /usr/local/go/bin/go ]; then echo /usr/local/go/bin/go; return 0; fi
+  return 1
+}
+
+# Present and of the pinned release ("temporal version 1.29.1"), or built again.
+server_binaries_current() {
+  [ -x "$TEMPORAL_SERVER_BIN" ] && [ -x "$TEMPORAL_SQL_TOOL_BIN" ] || return 1
+  local want="${TEMPORAL_SERVER_VERSION#v}"
+  "$TEMPORAL_SERVER_BIN" --version 2>/dev/null | grep -qx "temporal version $want" &&
+    "$TEMPORAL_SQL_TOOL_BIN" --version 2>/dev/null | grep -q " version $want\$"
+}
+
+ensure_temporal_server() {
+  if server_binaries_current; then
+    say "temporal server $TEMPORAL_SERVER_VERSION present ($TEMPORAL_SERVER_BIN, $(basename "$TEMPORAL_SQL_TOOL_BIN"))"
+    return 0
+  fi
+  local go_cmd
+  go_cmd="$(go_binary)" ||
+    fail "temporal-server missing at $TEMPORAL_SERVER_BIN and Go is not installed. Install Go (https://go.dev/dl) and rerun, or build it elsewhere with 'go install go.temporal.io/server/cmd/server@$TEMPORAL_SERVER_VERSION go.temporal.io/server/cmd/tools/sql@$TEMPORAL_SERVER_VERSION' and copy server and sql to $TEMPORAL_SERVER_BIN and $TEMPORAL_SQL_TOOL_BIN"
+  say "building temporal-server and temporal-sql-tool $TEMPORAL_SERVER_VERSION from Go modules (first run only; about 90 s with a warm module cache, several minutes without)"
+  local started=$SECONDS staging
+  staging="$(mktemp -d "${TMPDIR:-/tmp}/temporal-server-build.XXXXXX")"
+  # go install names binaries after their package directories (server, sql): build into a
+  # staging directory, then move them into place under names that say what they are.
+  if ! GOBIN="$staging" GOFLAGS="${GOFLAGS:--buildvcs=false}" "$go_cmd" install \
+    "go.temporal.io/server/cmd/server@$TEMPORAL_SERVER_VERSION" \
+    "go.temporal.io/server/cmd/tools/sql@$TEMPORAL_SERVER_VERSION"; then
+    rm -rf "$staging"
+    fail "building temporal-server failed (command: GOBIN=DIR go install go.temporal.io/server/cmd/server@$TEMPORAL_SERVER_VERSION go.temporal.io/server/cmd/tools/sql@$TEMPORAL_SERVER_VERSION)"
+  fi
+  mkdir -p "$(dirname "$TEMPORAL_SERVER_BIN")" "$(dirname "$TEMPORAL_SQL_TOOL_BIN")"
+  mv -f "$staging/server" "$TEMPORAL_SERVER_BIN"
+  mv -f "$staging/sql" "$TEMPORAL_SQL_TOOL_BIN"
+  rm -rf "$staging"
+  server_binaries_current || fail "the built temporal-server does not report version ${TEMPORAL_SERVER_VERSION#v}"
+  say "temporal server built in $((SECONDS - started)) s"
+}
+
 case "${1:-all}" in
   all)
     ensure_service PostgreSQL postgres_up start_postgres
     ensure_service Redis redis_up start_redis
     ensure_temporal_cli
+    ensure_temporal_server
     ;;
   postgres) ensure_service PostgreSQL postgres_up start_postgres ;;
   redis) ensure_service Redis redis_up start_redis ;;
   temporal) ensure_temporal_cli ;;
-  *) fail "unknown target '$1' (expected all, postgres, redis or temporal)" ;;
+  temporal-server) ensure_temporal_server ;;
+  *) fail "unknown target '$1' (expected all, postgres, redis, temporal or temporal-server)" ;;
 esac
