@@ -4,7 +4,9 @@
 #   started with this machine's standard commands when down), the Temporal CLI dev-server
 #   binary at .cache/bin/temporal, and the Temporal server with its schema tool at
 #   .cache/bin/temporal-server and .cache/bin/temporal-sql-tool (the self-hosted cluster on
-#   PostgreSQL, scripts/lib/temporal-cluster.ts); all built from Go modules, never downloaded
+#   PostgreSQL, scripts/lib/temporal-cluster.ts), and Docker Compose's CLI at
+#   .cache/bin/docker-compose unless `docker compose` works (it validates compose.yaml
+#   offline: tests/integration/deploy/compose.test.ts); all built from Go modules, never downloaded
 #   prebuilt.
 # Shared by `make services`, the test runner and .ci/run.
 set -euo pipefail
@@ -17,6 +19,8 @@ TEMPORAL_BIN="${TEMPORAL_BIN:-$root/.cache/bin/temporal}"
 TEMPORAL_SERVER_VERSION="${TEMPORAL_SERVER_VERSION:-v1.29.1}"
 TEMPORAL_SERVER_BIN="${TEMPORAL_SERVER_BIN:-$root/.cache/bin/temporal-server}"
 TEMPORAL_SQL_TOOL_BIN="${TEMPORAL_SQL_TOOL_BIN:-$root/.cache/bin/temporal-sql-tool}"
+DOCKER_COMPOSE_VERSION="${DOCKER_COMPOSE_VERSION:-v5.6.0}"
+DOCKER_COMPOSE_BIN="${DOCKER_COMPOSE_BIN:-$root/.cache/bin/docker-compose}"
 PGHOST_CHECK="${PGHOST_CHECK:-127.0.0.1}"
 PGPORT_CHECK="${PGPORT_CHECK:-5432}"
 REDIS_HOST_CHECK="${REDIS_HOST_CHECK:-127.0.0.1}"
@@ -126,16 +130,44 @@ ensure_temporal_server() {
   say "temporal server built in $((SECONDS - started)) s"
 }
 
+# `docker compose config` needs no Docker engine: it loads, validates and prints compose.yaml.
+ensure_docker_compose() {
+  if [ -x "$DOCKER_COMPOSE_BIN" ]; then say "docker compose present ($DOCKER_COMPOSE_BIN)"; return 0; fi
+  if docker compose version >/dev/null 2>&1; then say "docker compose present (docker compose)"; return 0; fi
+  local go_cmd
+  go_cmd="$(go_binary)" ||
+    fail "Docker Compose missing (no 'docker compose', nothing at $DOCKER_COMPOSE_BIN) and Go is not installed: install Docker Compose or Go and rerun"
+  say "building docker-compose $DOCKER_COMPOSE_VERSION from Go modules (first run only; a few minutes)"
+  local started=$SECONDS staging
+  staging="$(mktemp -d "${TMPDIR:-/tmp}/docker-compose-build.XXXXXX")"
+  # Its go.mod has exclude directives, which `go install module@version` refuses: build it
+  # from a throwaway module that requires it.
+  if ! (cd "$staging" && "$go_cmd" mod init local/docker-compose-build >/dev/null 2>&1 &&
+    "$go_cmd" get "github.com/docker/compose/v5/cmd@$DOCKER_COMPOSE_VERSION" &&
+    GOFLAGS="${GOFLAGS:--buildvcs=false}" "$go_cmd" build -o "$staging/docker-compose" \
+      -ldflags "-X github.com/docker/compose/v5/internal.Version=$DOCKER_COMPOSE_VERSION" \
+      github.com/docker/compose/v5/cmd); then
+    rm -rf "$staging"
+    fail "building docker-compose $DOCKER_COMPOSE_VERSION failed (github.com/docker/compose/v5/cmd)"
+  fi
+  mkdir -p "$(dirname "$DOCKER_COMPOSE_BIN")"
+  mv -f "$staging/docker-compose" "$DOCKER_COMPOSE_BIN"
+  rm -rf "$staging"
+  say "docker-compose built in $((SECONDS - started)) s"
+}
+
 case "${1:-all}" in
   all)
     ensure_service PostgreSQL postgres_up start_postgres
     ensure_service Redis redis_up start_redis
     ensure_temporal_cli
     ensure_temporal_server
+    ensure_docker_compose
     ;;
   postgres) ensure_service PostgreSQL postgres_up start_postgres ;;
   redis) ensure_service Redis redis_up start_redis ;;
   temporal) ensure_temporal_cli ;;
   temporal-server) ensure_temporal_server ;;
-  *) fail "unknown target '$1' (expected all, postgres, redis, temporal or temporal-server)" ;;
+  docker-compose) ensure_docker_compose ;;
+  *) fail "unknown target '$1' (expected all, postgres, redis, temporal, temporal-server or docker-compose)" ;;
 esac
