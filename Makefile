@@ -67,8 +67,8 @@ bench-locks: install services ## lock acquire+release vs raw round trips, Redis 
 bench-storage: install services ## 100,000 policy-days: fenced batched writes vs single transactions vs plain upserts -> bench/results/storage.json
 	$(NODE_TS) bench/storage.ts
 
-bench-daily-run: install services ## daily run of POLICIES (100000) via Temporal vs floor and naive, scaling (MAX_LOAD=n waits for a quiet machine; RUNTIME=deno adds a Deno worker's main runs beside Node's) -> bench/results/daily-run.json + .svg
-	$(NODE_TS) bench/daily-run.ts --policies $(or $(POLICIES),100000) $(if $(MAX_LOAD),--max-load $(MAX_LOAD)) $(if $(RUNTIME),--runtime $(RUNTIME))
+bench-daily-run: install services ## daily run of POLICIES (100000) via Temporal vs floor and naive, scaling (MAX_LOAD=n waits for a quiet machine; RUNTIME=deno adds a Deno worker's main runs beside Node's; TEMPORAL=postgres adds the main runs on a Temporal server on PostgreSQL -> daily-run-postgres.json) -> bench/results/daily-run.json + .svg
+	$(NODE_TS) bench/daily-run.ts --policies $(or $(POLICIES),100000) $(if $(MAX_LOAD),--max-load $(MAX_LOAD)) $(if $(RUNTIME),--runtime $(RUNTIME)) $(if $(TEMPORAL),--temporal $(TEMPORAL))
 
 bench-daily-run-sweep: install services ## chunk size x batch size x batches in flight for the daily run of 100,000 policies -> bench/results/daily-run-sweep.json
 	$(NODE_TS) bench/daily-run-sweep.ts --policies $(or $(POLICIES),100000)
