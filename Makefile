@@ -78,8 +78,8 @@ bench-daily-run-million: install services ## one daily run of 1,000,000 policies
 
 bench: bench-calculator bench-storage bench-locks bench-daily-run ## every benchmark, one after the other -> bench/results/
 
-chaos: install services ## full chaos run: 10,000+ policy-days, 3 workers, every fault (SEED=n to replay; RUNTIME=deno|mixed for Deno workers) -> bench/results/chaos-full-*.json
-	$(NODE_TS) scripts/chaos/run.ts --profile full $(if $(SEED),--seed $(SEED)) $(if $(RUNTIME),--runtime $(RUNTIME))
+chaos: install services ## full chaos run: 10,000+ policy-days, 3 workers, every fault (SEED=n to replay; RUNTIME=deno|mixed for Deno workers; PROFILE=cluster on the Temporal server on PostgreSQL, restarted 3 times) -> bench/results/chaos-<profile>-*.json
+	$(NODE_TS) scripts/chaos/run.ts --profile $(or $(PROFILE),full) $(if $(SEED),--seed $(SEED)) $(if $(RUNTIME),--runtime $(RUNTIME))
 
 clean: ## remove caches (keeps the built Temporal CLI)
 	rm -rf .cache/logs .cache/tmp
