@@ -23,9 +23,11 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 install: node_modules/.package-lock.json ## install npm dependencies (npm ci)
 
-services: ## check or start PostgreSQL and Redis; build the Temporal CLI and server into .cache/bin (TEMPORAL=postgres also starts a Temporal server on PostgreSQL in the background)
+# `make services TEMPORAL=postgres` (services named on the command line) also starts a background
+# Temporal server on PostgreSQL; TEMPORAL=postgres on demo or bench-daily-run starts their own.
+services: ## check or start PostgreSQL and Redis; build the Temporal CLI and server into .cache/bin (make services TEMPORAL=postgres also starts a Temporal server on PostgreSQL in the background)
 	@bash scripts/services.sh
-	@$(if $(filter postgres,$(TEMPORAL)),$(NODE_TS) scripts/temporal-cluster.ts start,true)
+	@$(if $(and $(filter services,$(MAKECMDGOALS)),$(filter postgres,$(TEMPORAL))),$(NODE_TS) scripts/temporal-cluster.ts start,true)
 
 cluster-stop: install ## stop the Temporal server of `make services TEMPORAL=postgres` and drop its two databases (KEEP=1 keeps them)
 	@$(NODE_TS) scripts/temporal-cluster.ts stop
