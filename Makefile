@@ -9,7 +9,8 @@ NODE_TS := node --import tsx
 # on either runtime, see `make chaos RUNTIME=deno`). tests/temporal's workers run on Deno there.
 DENO_TESTS := $(wildcard tests/smoke tests/unit tests/integration tests/cli tests/badinput tests/temporal tests/monitoring)
 
-.PHONY: help install services lint fmt typecheck test test-node test-deno demo bench \
+.PHONY: help install services cluster-stop lint fmt typecheck test test-node test-deno \
+	test-cluster demo bench \
 	bench-calculator bench-storage bench-locks bench-daily-run bench-daily-run-sweep \
 	bench-daily-run-million chaos clean
 
@@ -22,8 +23,14 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 install: node_modules/.package-lock.json ## install npm dependencies (npm ci)
 
-services: ## check or start PostgreSQL and Redis; build the Temporal CLI into .cache/bin
+# `make services TEMPORAL=postgres` (services named on the command line) also starts a background
+# Temporal server on PostgreSQL; TEMPORAL=postgres on demo or bench-daily-run starts their own.
+services: ## check or start PostgreSQL and Redis; build the Temporal CLI and server into .cache/bin (make services TEMPORAL=postgres also starts a Temporal server on PostgreSQL in the background)
 	@bash scripts/services.sh
+	@$(if $(and $(filter services,$(MAKECMDGOALS)),$(filter postgres,$(TEMPORAL))),$(NODE_TS) scripts/temporal-cluster.ts start,true)
+
+cluster-stop: install ## stop the Temporal server of `make services TEMPORAL=postgres` and drop its two databases (KEEP=1 keeps them)
+	@$(NODE_TS) scripts/temporal-cluster.ts stop
 
 lint: install ## deno lint + deno fmt --check over the whole repository
 	$(DENO) lint
@@ -35,7 +42,7 @@ fmt: install ## format every file
 typecheck: install ## tsc --noEmit (strict, noUncheckedIndexedAccess)
 	npx --no-install tsc -p tsconfig.json
 
-test: install services lint typecheck test-node test-deno ## lint, typecheck, then every suite under Node and under Deno
+test: install services lint typecheck test-node test-deno test-cluster ## lint, typecheck, every suite under Node and under Deno, then tests/temporal and the demo on the Temporal server on PostgreSQL
 
 test-node: install services ## the node:test suites under Node (one Temporal dev server for the run)
 	$(NODE_TS) scripts/run-tests.ts tests
@@ -43,7 +50,14 @@ test-node: install services ## the node:test suites under Node (one Temporal dev
 test-deno: install services ## the same suites under Deno, Temporal workers on Deno too (one dev server for the run)
 	$(NODE_TS) scripts/run-tests.ts --runtime deno $(DENO_TESTS)
 
-demo: install services ## the main job end to end on local services (KEEP=1 leaves worker + Temporal running)
+# The production shape: the real Temporal server (v1.29.1, history + visibility databases in
+# PostgreSQL, 4 history shards; scripts/lib/temporal-cluster.ts), one per suite run, dropped after.
+test-cluster: install services ## tests/temporal under Node and under Deno, then the demo, against a Temporal server on PostgreSQL
+	$(NODE_TS) scripts/run-tests.ts --temporal postgres tests/temporal
+	$(NODE_TS) scripts/run-tests.ts --temporal postgres --runtime deno tests/temporal
+	METRICS_PORT=0 $(NODE_TS) scripts/demo.ts --temporal postgres
+
+demo: install services ## the main job end to end on local services (KEEP=1 leaves worker + Temporal running; TEMPORAL=postgres on the Temporal server on PostgreSQL)
 	$(NODE_TS) scripts/demo.ts
 
 bench-calculator: install ## calculator: 10,000 policies x 1,000,000 events vs the sort floor -> bench/results/calculator.json
@@ -55,8 +69,8 @@ bench-locks: install services ## lock acquire+release vs raw round trips, Redis 
 bench-storage: install services ## 100,000 policy-days: fenced batched writes vs single transactions vs plain upserts -> bench/results/storage.json
 	$(NODE_TS) bench/storage.ts
 
-bench-daily-run: install services ## daily run of POLICIES (100000) via Temporal vs floor and naive, scaling (MAX_LOAD=n waits for a quiet machine; RUNTIME=deno adds a Deno worker's main runs beside Node's) -> bench/results/daily-run.json + .svg
-	$(NODE_TS) bench/daily-run.ts --policies $(or $(POLICIES),100000) $(if $(MAX_LOAD),--max-load $(MAX_LOAD)) $(if $(RUNTIME),--runtime $(RUNTIME))
+bench-daily-run: install services ## daily run of POLICIES (100000) via Temporal vs floor and naive, scaling (MAX_LOAD=n waits for a quiet machine; RUNTIME=deno adds a Deno worker's main runs beside Node's; TEMPORAL=postgres adds the main runs on a Temporal server on PostgreSQL -> daily-run-postgres.json) -> bench/results/daily-run.json + .svg
+	$(NODE_TS) bench/daily-run.ts --policies $(or $(POLICIES),100000) $(if $(MAX_LOAD),--max-load $(MAX_LOAD)) $(if $(RUNTIME),--runtime $(RUNTIME)) $(if $(TEMPORAL),--temporal $(TEMPORAL))
 
 bench-daily-run-sweep: install services ## chunk size x batch size x batches in flight for the daily run of 100,000 policies -> bench/results/daily-run-sweep.json
 	$(NODE_TS) bench/daily-run-sweep.ts --policies $(or $(POLICIES),100000)
@@ -66,8 +80,8 @@ bench-daily-run-million: install services ## one daily run of 1,000,000 policies
 
 bench: bench-calculator bench-storage bench-locks bench-daily-run ## every benchmark, one after the other -> bench/results/
 
-chaos: install services ## full chaos run: 10,000+ policy-days, 3 workers, every fault (SEED=n to replay; RUNTIME=deno|mixed for Deno workers) -> bench/results/chaos-full-*.json
-	$(NODE_TS) scripts/chaos/run.ts --profile full $(if $(SEED),--seed $(SEED)) $(if $(RUNTIME),--runtime $(RUNTIME))
+chaos: install services ## full chaos run: 10,000+ policy-days, 3 workers, every fault (SEED=n to replay; RUNTIME=deno|mixed for Deno workers; PROFILE=cluster on the Temporal server on PostgreSQL, restarted 3 times) -> bench/results/chaos-<profile>-*.json
+	$(NODE_TS) scripts/chaos/run.ts --profile $(or $(PROFILE),full) $(if $(SEED),--seed $(SEED)) $(if $(RUNTIME),--runtime $(RUNTIME))
 
 clean: ## remove caches (keeps the built Temporal CLI)
 	rm -rf .cache/logs .cache/tmp

@@ -33,8 +33,17 @@
  * floors' runs and the same checks (daily-run/runtimes.ts); naive and scaling stay on Node. The
  * result's `runtimes` section puts the two side by side.
  *
+ * Temporal servers (issue 21): everything above runs on the CLI dev server. `--temporal
+ * postgres` also measures the main runs on a temporal-server v1.29.1 that persists to
+ * PostgreSQL (4 history shards, history and visibility databases), started for the purpose
+ * after the dev server's main runs, with a Node worker process of its own, on fresh dates of
+ * the same book, with its own floors' runs and the same checks (daily-run/temporal-servers.ts).
+ * The result's `temporalServers` section sets the two side by side, with the Temporal server's
+ * and its databases' CPU per 1,000 policy-days; the results go to daily-run-postgres.json
+ * (and its chart) unless --out/--chart say otherwise.
+ *
  *   node --import tsx bench/daily-run.ts [--policies N] [--naive N] [--seed S] [--out FILE]
- *     [--chart FILE] [--max-load L] [--runtime node|deno|node,deno]
+ *     [--chart FILE] [--max-load L] [--runtime node|deno|node,deno] [--temporal dev|postgres]
  *
  * Worker settings come from the environment (see TUNING_VARS in daily-run/stack.ts) and are
  * recorded in the result. `make bench-daily-run POLICIES=N`. Not part of the tests.
@@ -57,6 +66,11 @@ import {
 } from "./daily-run/runtimes.ts";
 import { scalingChart, scalingVerdict } from "./daily-run/scaling.ts";
 import { type Stack, startStack, TUNING_VARS } from "./daily-run/stack.ts";
+import {
+  type ClusterMeasurement,
+  measureOnCluster,
+  temporalServersSection,
+} from "./daily-run/temporal-servers.ts";
 import { aggregate, cpuPer1000, round2 } from "./daily-run/summary.ts";
 import { runDailyRun } from "./daily-run/temporal-runs.ts";
 
@@ -65,12 +79,35 @@ const { values: flags } = parseArgs({
     policies: { type: "string", default: process.env["POLICIES"] || "100000" },
     naive: { type: "string", default: "2000" },
     seed: { type: "string", default: "bench-daily-run-1" },
-    out: { type: "string", default: path.join("bench", "results", "daily-run.json") },
-    chart: { type: "string", default: path.join("bench", "results", "daily-run-scaling.svg") },
+    out: { type: "string" },
+    chart: { type: "string" },
     "max-load": { type: "string" },
     runtime: { type: "string", default: "node" },
+    temporal: { type: "string", default: "dev" },
   },
 });
+
+/** `--temporal`: dev (the default), or postgres (or dev,postgres): the dev server and then the
+ * server on PostgreSQL. The dev server is measured whatever is asked, as Node is. */
+function parseTemporalServers(value: string): boolean {
+  const asked = value.split(",").map((v) => v.trim());
+  for (const v of asked) {
+    if (v !== "dev" && v !== "postgres") {
+      throw new Error(`--temporal: expected dev, postgres or dev,postgres, got "${value}"`);
+    }
+  }
+  return asked.includes("postgres");
+}
+
+const WITH_CLUSTER = parseTemporalServers(flags.temporal!);
+const OUT = flags.out ??
+  path.join("bench", "results", WITH_CLUSTER ? "daily-run-postgres.json" : "daily-run.json");
+const CHART = flags.chart ??
+  path.join(
+    "bench",
+    "results",
+    WITH_CLUSTER ? "daily-run-postgres-scaling.svg" : "daily-run-scaling.svg",
+  );
 
 function positiveNumber(name: string, value: string | undefined, integer = true): number {
   const n = Number(value);
@@ -88,8 +125,11 @@ const MAX_LOAD = flags["max-load"] === undefined
   : positiveNumber("max-load", flags["max-load"], false);
 /** The worker runtimes measured, Node first (the only one when --runtime is node). */
 const RUNTIMES_MEASURED = parseRuntimes(flags.runtime);
-/** The book, with dates of their own for the main runs of every runtime measured. */
-const GROUPS = benchGroups(POLICIES, NAIVE, RUNTIMES_MEASURED.length);
+/**
+ * The book, with dates of their own for the main runs of every runtime measured and, after
+ * them, of the server on PostgreSQL.
+ */
+const GROUPS = benchGroups(POLICIES, NAIVE, RUNTIMES_MEASURED.length + (WITH_CLUSTER ? 1 : 0));
 /** Start requests of the naive design in flight at once (what `events import` uses too). */
 const NAIVE_START_CONCURRENCY = 16;
 const TARGET_RATIO_TO_CORE_FLOOR = 0.5;
@@ -177,6 +217,19 @@ async function measure(stack: Stack): Promise<{ result: object; chart: string }>
     }
     const loadAfterRuntimes = load();
 
+    let cluster: ClusterMeasurement | null = null;
+    if (WITH_CLUSTER) {
+      step("postgres: the main measurement again, on a Temporal server on PostgreSQL");
+      cluster = await measureOnCluster(stack, RUNTIMES_MEASURED.length, groups, settle, step);
+      const figures = aggregate(cluster.main.runs, POLICIES);
+      step(
+        `  daily run on PostgreSQL's Temporal ${figures.policyDaysPerSecond}/s (dev server ` +
+          `${run.policyDaysPerSecond}/s); CPU per 1,000 policy-days ` +
+          JSON.stringify(figures.cpuMsPer1000PolicyDays),
+      );
+    }
+    const loadAfterCluster = load();
+
     step(`naive: one policy-day workflow each for ${NAIVE} policies`);
     await settle();
     const naive = await measureNaive(stack, groups.naive, SEED, NAIVE_START_CONCURRENCY);
@@ -243,6 +296,7 @@ async function measure(stack: Stack): Promise<{ result: object; chart: string }>
         sameLedgerAndAuditAsFloors: true,
       },
       runtimes: runtimesSection(POLICIES, { worker: stack.worker, main }, others),
+      ...(cluster ? { temporalServers: temporalServersSection(POLICIES, main, cluster) } : {}),
       worker: {
         command: "node --import tsx src/cli/main.ts worker --no-migrate --workflow-bundle FILE",
         settings: {
@@ -338,6 +392,7 @@ async function measure(stack: Stack): Promise<{ result: object; chart: string }>
         beforeMain: loadBeforeMain,
         afterMain: loadAfterMain,
         ...(others.length > 0 ? { afterRuntimes: loadAfterRuntimes } : {}),
+        ...(cluster ? { afterCluster: loadAfterCluster } : {}),
         beforeScaling: loadBeforeScaling,
         atEnd: load(),
         maxLoad: MAX_LOAD,
@@ -364,18 +419,19 @@ const loadAtStart = load();
 async function main(): Promise<void> {
   step(
     `bench/daily-run: ${POLICIES} policies, naive sample ${NAIVE}, ${STORM_REGIONS} of ` +
-      `${REGIONS} regions stormy a day; worker runtimes ${RUNTIMES_MEASURED.join(", ")}`,
+      `${REGIONS} regions stormy a day; worker runtimes ${RUNTIMES_MEASURED.join(", ")}; ` +
+      `temporal ${WITH_CLUSTER ? "dev server and server on PostgreSQL" : "dev server"}`,
   );
   const stack = await startStack(Object.values(GROUPS), SEED, step);
   const { result, chart } = await measure(stack);
   // Only a run that also stopped cleanly (the worker drained and exited 0) writes results.
   await stack.close();
   const out = { ...result, totalDurationMs: Math.round(performance.now() - t0) };
-  fs.mkdirSync(path.dirname(flags.out), { recursive: true });
-  fs.writeFileSync(flags.out, JSON.stringify(out, null, 2) + "\n");
-  fs.mkdirSync(path.dirname(flags.chart), { recursive: true });
-  fs.writeFileSync(flags.chart, chart);
-  step(`wrote ${flags.out} and ${flags.chart}`);
+  fs.mkdirSync(path.dirname(OUT), { recursive: true });
+  fs.writeFileSync(OUT, JSON.stringify(out, null, 2) + "\n");
+  fs.mkdirSync(path.dirname(CHART), { recursive: true });
+  fs.writeFileSync(CHART, chart);
+  step(`wrote ${OUT} and ${CHART}`);
 }
 
 await main();

@@ -5,24 +5,41 @@
  * the clock), imports late events with recalculation, prints the per-day report, verifies
  * (0 differences or the demo fails) and stops what it started (unless KEEP=1).
  * Idempotent: a second run gives the same report and writes nothing new.
+ * Temporal: the CLI dev server with its UI, or with `--temporal postgres` (TEMPORAL=postgres)
+ * the self-hosted server on PostgreSQL (scripts/lib/temporal-cluster.ts: its own two
+ * databases, 4 history shards, free ports; no UI), dropped again at the end unless KEEP=1.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import process from "node:process";
 import { Client, Connection } from "@temporalio/client";
-import { repoRoot, startTemporalDevServer } from "./lib/temporal-dev-server.ts";
+import { parseArgs } from "node:util";
+import { repoRoot } from "./lib/temporal-dev-server.ts";
 import { freePort, waitForPort } from "./lib/free-port.ts";
 import { unlessDead, type Watch, watchChild } from "./lib/watch-child.ts";
+import {
+  describeTemporal,
+  parseTemporalKind,
+  startTemporal,
+  temporalKindFromEnv,
+} from "./lib/temporal-server.ts";
 
 const env = process.env;
+const { values: flags } = parseArgs({ options: { temporal: { type: "string" } } });
+const TEMPORAL = flags.temporal === undefined
+  ? temporalKindFromEnv()
+  : parseTemporalKind(flags.temporal, "--temporal");
 const KEEP = env["KEEP"] === "1";
 const demoDir = path.join(repoRoot, ".cache", "demo");
 const FROM = env["DEMO_FROM"] ?? "2025-06-01";
 const TO = env["DEMO_TO"] ?? "2025-06-14";
 const POLICIES = env["DEMO_POLICIES"] ?? "3000";
 const SEED = env["DEMO_SEED"] ?? "20250601";
-const temporalPort = Number(env["DEMO_TEMPORAL_PORT"] ?? "7233");
+// The dev server takes 7233 like a local Temporal; the cluster a free port unless one is given.
+const temporalPort = Number(
+  env["DEMO_TEMPORAL_PORT"] ?? (TEMPORAL === "dev" ? "7233" : "0"),
+);
 const uiPort = Number(env["DEMO_UI_PORT"] ?? "8233");
 const lateFile = path.join(demoDir, "late-events.jsonl");
 
@@ -150,18 +167,28 @@ async function workerReady(watch: Watch): Promise<void> {
   }
 }
 
-/** Waits until no workflow matching `query` is running, printing a progress line. */
-async function waitForWorkflows(client: Client, query: string, label: string): Promise<void> {
+/**
+ * Waits until at least `expected` workflows match `query` and none of them runs, printing a
+ * progress line. Visibility is eventually consistent (on a self-hosted server it trails the
+ * workflows by a moment): counting until the number the demo started shows up keeps a run that
+ * has not appeared yet from looking like "all finished".
+ */
+async function waitForWorkflows(
+  client: Client,
+  query: string,
+  label: string,
+  expected: number,
+): Promise<void> {
   let last = "";
   for (;;) {
     const running = (await client.workflow.count(`${query} AND ExecutionStatus = 'Running'`)).count;
     const total = (await client.workflow.count(query)).count;
-    const line = `  ${label}: ${total - running}/${total} finished`;
+    const line = `  ${label}: ${total - running}/${Math.max(total, expected)} finished`;
     if (line !== last) {
       process.stdout.write(process.stdout.isTTY ? `\r${line}   ` : `${line}\n`);
       last = line;
     }
-    if (running === 0 && total > 0) break;
+    if (running === 0 && total >= expected) break;
     await new Promise((r) => setTimeout(r, 1000));
   }
   if (process.stdout.isTTY) process.stdout.write("\n");
@@ -175,23 +202,38 @@ async function main(): Promise<void> {
       .once("exit", (c) => (c === 0 ? resolve() : reject(new Error("services failed"))))
   );
 
-  step(`Temporal dev server with UI (db ${path.relative(repoRoot, demoDir)}/temporal.db)`);
-  let uiUrl = `http://127.0.0.1:${uiPort}`;
-  if (await temporalAlreadyThere()) {
-    console.log(`  a Temporal server already listens on 127.0.0.1:${temporalPort}; using it`);
-    await ensureSearchAttributes(demoEnv["TEMPORAL_ADDRESS"]!, demoEnv["TEMPORAL_NAMESPACE"]!);
-  } else {
-    const server = await startTemporalDevServer({
-      port: temporalPort,
-      uiPort,
-      dbFile: path.join(demoDir, "temporal.db"),
-      logFile: path.join(demoDir, "temporal.log"),
+  let uiUrl: string | null = `http://127.0.0.1:${uiPort}`;
+  if (TEMPORAL === "postgres") {
+    step("Temporal server on PostgreSQL (its own two databases, 4 history shards)");
+    const server = await startTemporal("postgres", {
+      port: temporalPort || undefined,
+      label: "demo",
+      logFile: path.join(demoDir, "temporal-cluster.log"),
       detached: KEEP,
     });
-    uiUrl = server.uiUrl ?? uiUrl;
-    kept.pids.push(server.pid);
-    started.push({ name: `temporal dev server (pid ${server.pid})`, stop: () => server.stop() });
-    console.log(`  listening on ${server.address}, UI ${uiUrl}`);
+    uiUrl = null;
+    demoEnv["TEMPORAL_ADDRESS"] = server.address;
+    kept.temporalAddress = server.address;
+    started.push({ name: describeTemporal(server), stop: () => server.stop() });
+    console.log(`  ${describeTemporal(server)}`);
+  } else {
+    step(`Temporal dev server with UI (db ${path.relative(repoRoot, demoDir)}/temporal.db)`);
+    if (await temporalAlreadyThere()) {
+      console.log(`  a Temporal server already listens on 127.0.0.1:${temporalPort}; using it`);
+      await ensureSearchAttributes(demoEnv["TEMPORAL_ADDRESS"]!, demoEnv["TEMPORAL_NAMESPACE"]!);
+    } else {
+      const server = await startTemporal("dev", {
+        port: temporalPort,
+        uiPort,
+        dbFile: path.join(demoDir, "temporal.db"),
+        logFile: path.join(demoDir, "temporal.log"),
+        detached: KEEP,
+      });
+      uiUrl = server.uiUrl ?? uiUrl;
+      kept.pids.push(server.pid);
+      started.push({ name: `temporal dev server (pid ${server.pid})`, stop: () => server.stop() });
+      console.log(`  listening on ${server.address}, UI ${uiUrl}`);
+    }
   }
 
   step("migrate");
@@ -238,12 +280,20 @@ async function main(): Promise<void> {
 
     step("late events arrive: events import --recalculate");
     const importStart = new Date().toISOString();
-    await unlessDead(claims(["events", "import", lateFile, "--recalculate"]), worker.watch);
+    const imported = await unlessDead(
+      claims(["events", "import", lateFile, "--recalculate"], { capture: true }),
+      worker.watch,
+    );
+    process.stdout.write(imported);
     // A few days get a workflow each (claim-calc:…), many go in batches per date (claims-recalc:…).
     const recalcQuery = "(WorkflowId STARTS_WITH 'claim-calc:' OR " +
       `WorkflowId STARTS_WITH 'claims-recalc:') AND StartTime >= '${importStart}'`;
-    if ((await client.workflow.count(recalcQuery)).count > 0) {
-      await unlessDead(waitForWorkflows(client, recalcQuery, "recalculations"), worker.watch);
+    const startedNow = Number(/recalculation: .*?(\d+) started/.exec(imported)?.[1] ?? 0);
+    if (startedNow > 0) {
+      await unlessDead(
+        waitForWorkflows(client, recalcQuery, "recalculations", startedNow),
+        worker.watch,
+      );
     } else console.log("  nothing new to recalculate");
 
     step("runs: what Temporal holds for this task queue");
@@ -259,12 +309,13 @@ async function main(): Promise<void> {
   await claims(["verify"]);
 
   step("done");
-  console.log(`  Temporal UI: ${uiUrl}`);
+  console.log(`  Temporal:    ${demoEnv["TEMPORAL_ADDRESS"]} (${TEMPORAL})`);
+  if (uiUrl) console.log(`  Temporal UI: ${uiUrl}`);
   console.log(`  database:    ${demoEnv["DATABASE_URL"]}`);
   if (KEEP) {
     fs.writeFileSync(path.join(demoDir, "kept.json"), JSON.stringify(kept) + "\n");
     console.log(
-      "  KEEP=1: the worker and the Temporal dev server keep running " +
+      "  KEEP=1: the worker and the Temporal server keep running " +
         `(pids ${kept.pids.join(" ")}, in ${path.relative(repoRoot, demoDir)}/kept.json)`,
     );
   }

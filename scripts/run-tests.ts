@@ -1,9 +1,12 @@
 /**
  * Runs the node:test suites under Node (`node --test`) or under Deno (`deno test`), with one
- * Temporal dev server for the whole run (started here on free ports, its address passed in
- * TEST_TEMPORAL_ADDRESS, stopped at the end so nothing is left running). Under Deno the
+ * Temporal server for the whole run (started here on free ports, its address passed in
+ * TEST_TEMPORAL_ADDRESS, stopped at the end so nothing is left running): the CLI dev server,
+ * or with `--temporal postgres` the self-hosted server on PostgreSQL (4 history shards, its
+ * own two databases, dropped at the end; scripts/lib/temporal-cluster.ts). Under Deno the
  * workers the tests start, in-process or as processes, run on Deno too.
- * Usage: node --import tsx scripts/run-tests.ts [--runtime node|deno] [dir|file...]
+ * Usage: node --import tsx scripts/run-tests.ts [--runtime node|deno]
+ *   [--temporal dev|postgres] [dir|file...]
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -12,7 +15,8 @@ import path from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { denoBinary, nodeBinary, parseRuntime, type Runtime } from "./lib/runtimes.ts";
-import { repoRoot, startTemporalDevServer } from "./lib/temporal-dev-server.ts";
+import { repoRoot } from "./lib/temporal-dev-server.ts";
+import { describeTemporal, parseTemporalKind, startTemporal } from "./lib/temporal-server.ts";
 import { silentLogger } from "../src/log.ts";
 import { writeWorkflowBundle } from "../src/temporal/worker.ts";
 
@@ -30,10 +34,14 @@ function findTests(target: string): string[] {
 }
 
 const { values: flags, positionals: targets } = parseArgs({
-  options: { runtime: { type: "string", default: "node" } },
+  options: {
+    runtime: { type: "string", default: "node" },
+    temporal: { type: "string", default: "dev" },
+  },
   allowPositionals: true,
 });
 const runtime: Runtime = parseRuntime(flags.runtime!, "--runtime");
+const temporalKind = parseTemporalKind(flags.temporal!, "--temporal");
 const files = (targets.length ? targets : ["tests"]).flatMap(findTests);
 if (files.length === 0) {
   console.error(`no test files under ${targets.join(" ") || "tests"}`);
@@ -47,13 +55,16 @@ const started = Date.now();
 const workflowBundle = path.join(os.tmpdir(), `claims-test-workflows-${process.pid}.js`);
 await writeWorkflowBundle(workflowBundle, silentLogger);
 process.once("exit", () => fs.rmSync(workflowBundle, { force: true }));
-const temporal = await startTemporalDevServer({
-  logFile: path.join(repoRoot, ".cache", "logs", "temporal-tests.log"),
+const temporal = await startTemporal(temporalKind, {
+  label: `tests${runtime}`,
+  logFile: path.join(
+    repoRoot,
+    ".cache",
+    "logs",
+    temporalKind === "dev" ? "temporal-tests.log" : `temporal-cluster-tests-${runtime}.log`,
+  ),
 });
-console.log(
-  `test run (${runtime}): temporal dev server at ${temporal.address} (pid ${temporal.pid}); ` +
-    `${files.length} files`,
-);
+console.log(`test run (${runtime}): ${describeTemporal(temporal)}; ${files.length} files`);
 
 const concurrency = process.env["TEST_CONCURRENCY"] ?? "2";
 const [command, args]: [string, string[]] = runtime === "node"
@@ -80,6 +91,7 @@ const child = spawn(
     env: {
       ...process.env,
       TEST_TEMPORAL_ADDRESS: temporal.address,
+      TEST_TEMPORAL_KIND: temporal.kind,
       TEST_WORKFLOW_BUNDLE: workflowBundle,
     },
   },
@@ -92,7 +104,7 @@ const code: number = await new Promise((resolve) =>
 );
 await temporal.stop();
 console.log(
-  `test run: ${runtime} suites finished in ${
+  `test run: ${runtime} suites (temporal ${temporal.kind}) finished in ${
     ((Date.now() - started) / 1000).toFixed(1)
   } s (exit ${code})`,
 );

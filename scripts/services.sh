@@ -1,16 +1,28 @@
 #!/usr/bin/env bash
 # Brings up what the project needs on this machine, idempotently and quickly when all is up:
 #   PostgreSQL on 127.0.0.1:5432, Redis on 127.0.0.1:6379 (checked with a real connection,
-#   started with this machine's standard commands when down), and the Temporal CLI dev-server
-#   binary at .cache/bin/temporal (built from Go modules, never downloaded prebuilt), and the
-#   Debian packages the monitoring checks use: prometheus (promtool: the alert rules' tests) and
-#   chromium (the dashboard screenshot), installed with apt-get when missing (CI runs as root).
+#   started with this machine's standard commands when down), the Temporal CLI dev-server
+#   binary at .cache/bin/temporal, and the Temporal server with its schema tool at
+#   .cache/bin/temporal-server and .cache/bin/temporal-sql-tool (the self-hosted cluster on
+#   PostgreSQL, scripts/lib/temporal-cluster.ts), and Docker Compose's CLI at
+#   .cache/bin/docker-compose unless `docker compose` works (it validates compose.yaml
+#   offline: tests/integration/deploy/compose.test.ts); all built from Go modules, never downloaded
+#   prebuilt. And the Debian packages the monitoring checks use: prometheus (promtool: the alert
+#   rules' tests) and chromium (the dashboard screenshot), installed with apt-get when missing
+#   (CI runs as root).
 # Shared by `make services`, the test runner and .ci/run.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TEMPORAL_CLI_VERSION="${TEMPORAL_CLI_VERSION:-v1.5.1}"
 TEMPORAL_BIN="${TEMPORAL_BIN:-$root/.cache/bin/temporal}"
+# The server release the CLI above pins (cli v1.5.1 -> go.temporal.io/server v1.29.1): the
+# module cache that built the CLI already holds most of it.
+TEMPORAL_SERVER_VERSION="${TEMPORAL_SERVER_VERSION:-v1.29.1}"
+TEMPORAL_SERVER_BIN="${TEMPORAL_SERVER_BIN:-$root/.cache/bin/temporal-server}"
+TEMPORAL_SQL_TOOL_BIN="${TEMPORAL_SQL_TOOL_BIN:-$root/.cache/bin/temporal-sql-tool}"
+DOCKER_COMPOSE_VERSION="${DOCKER_COMPOSE_VERSION:-v5.6.0}"
+DOCKER_COMPOSE_BIN="${DOCKER_COMPOSE_BIN:-$root/.cache/bin/docker-compose}"
 PGHOST_CHECK="${PGHOST_CHECK:-127.0.0.1}"
 PGPORT_CHECK="${PGPORT_CHECK:-5432}"
 REDIS_HOST_CHECK="${REDIS_HOST_CHECK:-127.0.0.1}"
@@ -103,16 +115,87 @@ ensure_monitoring_tools() {
   ensure_debian_package chromium chromium "headless screenshots of the dashboard queries"
 }
 
+go_binary() {
+  if command -v go >/dev/null 2>&1; then command -v go; return 0; fi
+  if [ -x /usr/local/go/bin/go ]; then echo /usr/local/go/bin/go; return 0; fi
+  return 1
+}
+
+# Present and of the pinned release ("temporal version 1.29.1"), or built again.
+server_binaries_current() {
+  [ -x "$TEMPORAL_SERVER_BIN" ] && [ -x "$TEMPORAL_SQL_TOOL_BIN" ] || return 1
+  local want="${TEMPORAL_SERVER_VERSION#v}"
+  "$TEMPORAL_SERVER_BIN" --version 2>/dev/null | grep -qx "temporal version $want" &&
+    "$TEMPORAL_SQL_TOOL_BIN" --version 2>/dev/null | grep -q " version $want\$"
+}
+
+ensure_temporal_server() {
+  if server_binaries_current; then
+    say "temporal server $TEMPORAL_SERVER_VERSION present ($TEMPORAL_SERVER_BIN, $(basename "$TEMPORAL_SQL_TOOL_BIN"))"
+    return 0
+  fi
+  local go_cmd
+  go_cmd="$(go_binary)" ||
+    fail "temporal-server missing at $TEMPORAL_SERVER_BIN and Go is not installed. Install Go (https://go.dev/dl) and rerun, or build it elsewhere with 'go install go.temporal.io/server/cmd/server@$TEMPORAL_SERVER_VERSION go.temporal.io/server/cmd/tools/sql@$TEMPORAL_SERVER_VERSION' and copy server and sql to $TEMPORAL_SERVER_BIN and $TEMPORAL_SQL_TOOL_BIN"
+  say "building temporal-server and temporal-sql-tool $TEMPORAL_SERVER_VERSION from Go modules (first run only; about 90 s with a warm module cache, several minutes without)"
+  local started=$SECONDS staging
+  staging="$(mktemp -d "${TMPDIR:-/tmp}/temporal-server-build.XXXXXX")"
+  # go install names binaries after their package directories (server, sql): build into a
+  # staging directory, then move them into place under names that say what they are.
+  if ! GOBIN="$staging" GOFLAGS="${GOFLAGS:--buildvcs=false}" "$go_cmd" install \
+    "go.temporal.io/server/cmd/server@$TEMPORAL_SERVER_VERSION" \
+    "go.temporal.io/server/cmd/tools/sql@$TEMPORAL_SERVER_VERSION"; then
+    rm -rf "$staging"
+    fail "building temporal-server failed (command: GOBIN=DIR go install go.temporal.io/server/cmd/server@$TEMPORAL_SERVER_VERSION go.temporal.io/server/cmd/tools/sql@$TEMPORAL_SERVER_VERSION)"
+  fi
+  mkdir -p "$(dirname "$TEMPORAL_SERVER_BIN")" "$(dirname "$TEMPORAL_SQL_TOOL_BIN")"
+  mv -f "$staging/server" "$TEMPORAL_SERVER_BIN"
+  mv -f "$staging/sql" "$TEMPORAL_SQL_TOOL_BIN"
+  rm -rf "$staging"
+  server_binaries_current || fail "the built temporal-server does not report version ${TEMPORAL_SERVER_VERSION#v}"
+  say "temporal server built in $((SECONDS - started)) s"
+}
+
+# `docker compose config` needs no Docker engine: it loads, validates and prints compose.yaml.
+ensure_docker_compose() {
+  if [ -x "$DOCKER_COMPOSE_BIN" ]; then say "docker compose present ($DOCKER_COMPOSE_BIN)"; return 0; fi
+  if docker compose version >/dev/null 2>&1; then say "docker compose present (docker compose)"; return 0; fi
+  local go_cmd
+  go_cmd="$(go_binary)" ||
+    fail "Docker Compose missing (no 'docker compose', nothing at $DOCKER_COMPOSE_BIN) and Go is not installed: install Docker Compose or Go and rerun"
+  say "building docker-compose $DOCKER_COMPOSE_VERSION from Go modules (first run only; a few minutes)"
+  local started=$SECONDS staging
+  staging="$(mktemp -d "${TMPDIR:-/tmp}/docker-compose-build.XXXXXX")"
+  # Its go.mod has exclude directives, which `go install module@version` refuses: build it
+  # from a throwaway module that requires it.
+  if ! (cd "$staging" && "$go_cmd" mod init local/docker-compose-build >/dev/null 2>&1 &&
+    "$go_cmd" get "github.com/docker/compose/v5/cmd@$DOCKER_COMPOSE_VERSION" &&
+    GOFLAGS="${GOFLAGS:--buildvcs=false}" "$go_cmd" build -o "$staging/docker-compose" \
+      -ldflags "-X github.com/docker/compose/v5/internal.Version=$DOCKER_COMPOSE_VERSION" \
+      github.com/docker/compose/v5/cmd); then
+    rm -rf "$staging"
+    fail "building docker-compose $DOCKER_COMPOSE_VERSION failed (github.com/docker/compose/v5/cmd)"
+  fi
+  mkdir -p "$(dirname "$DOCKER_COMPOSE_BIN")"
+  mv -f "$staging/docker-compose" "$DOCKER_COMPOSE_BIN"
+  rm -rf "$staging"
+  say "docker-compose built in $((SECONDS - started)) s"
+}
+
 case "${1:-all}" in
   all)
     ensure_service PostgreSQL postgres_up start_postgres
     ensure_service Redis redis_up start_redis
     ensure_temporal_cli
     ensure_monitoring_tools
+    ensure_temporal_server
+    ensure_docker_compose
     ;;
   monitoring) ensure_monitoring_tools ;;
   postgres) ensure_service PostgreSQL postgres_up start_postgres ;;
   redis) ensure_service Redis redis_up start_redis ;;
   temporal) ensure_temporal_cli ;;
-  *) fail "unknown target '$1' (expected all, postgres, redis, temporal or monitoring)" ;;
+  temporal-server) ensure_temporal_server ;;
+  docker-compose) ensure_docker_compose ;;
+  *) fail "unknown target '$1' (expected all, postgres, redis, temporal, temporal-server, docker-compose or monitoring)" ;;
 esac

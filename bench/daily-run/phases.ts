@@ -81,7 +81,11 @@ async function measured(stack: Stack, kind: Kind, date: string): Promise<TimedRu
   const postgres = { url: db.url, database: db.name };
   const probe = await startCpuProbe(
     kind === "run"
-      ? { pids: { worker: stack.worker.pid, temporal: stack.temporal.pid }, postgres }
+      ? {
+        pids: { worker: stack.worker.pid, temporal: stack.temporal.pid },
+        postgres,
+        temporalPostgres: stack.temporalPostgres,
+      }
       : { pids: {}, self: `bench (${kind} floor)`, postgres },
   );
   let ms: number;

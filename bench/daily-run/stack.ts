@@ -16,7 +16,7 @@ import { type Config, loadConfig } from "../../src/config.ts";
 import { silentLogger } from "../../src/log.ts";
 import { connectClient, type TemporalClientHandle } from "../../src/temporal/connection.ts";
 import { writeWorkflowBundle } from "../../src/temporal/worker.ts";
-import { type DevServer, startTemporalDevServer } from "../../scripts/lib/temporal-dev-server.ts";
+import { startTemporal, type TemporalServer } from "../../scripts/lib/temporal-server.ts";
 import { spawnWorker, type WorkerProcess } from "../../tests/support/workers.ts";
 import { type BenchDatabase, createBenchDatabase } from "../lib/bench-database.ts";
 import { type LeasedRedisDatabase, leaseRedisDatabase } from "../lib/redis-database.ts";
@@ -41,7 +41,10 @@ export interface Stack {
   e2e: BenchDatabase;
   coreFloorDb: BenchDatabase;
   rawFloorDb: BenchDatabase;
-  temporal: DevServer;
+  /** The Temporal server the measured worker talks to (the dev server unless a view says). */
+  temporal: TemporalServer;
+  /** A Temporal server on PostgreSQL: its databases, whose backends' CPU is measured too. */
+  temporalPostgres?: { url: string; databases: string[] };
   worker: WorkerProcess;
   client: TemporalClientHandle["client"];
   coreFloor: FloorRunner;
@@ -116,7 +119,7 @@ export async function startStack(
     const redis: LeasedRedisDatabase = await leaseRedisDatabase();
     cleanups.push({ name: `redis database ${redis.index}`, run: () => redis.release() });
     step("temporal dev server; workflow bundle");
-    const temporal = await startTemporalDevServer();
+    const temporal = await startTemporal("dev");
     cleanups.push({ name: "temporal dev server", run: () => temporal.stop() });
     const bundle = path.join(os.tmpdir(), `claims-bench-workflows-${process.pid}.js`);
     await writeWorkflowBundle(bundle, silentLogger);

@@ -10,7 +10,7 @@ import { parseLockValue } from "../../src/locks/redis/scripts.ts";
 import type { Random } from "../../src/seed/random.ts";
 import { connectSql } from "../../src/store/connection.ts";
 import type { ChaosProfile } from "./profiles.ts";
-import type { RedisServer, TemporalService } from "./services.ts";
+import type { ChaosTemporal, RedisServer } from "./services.ts";
 import { sleep, type Timeline } from "./timeline.ts";
 import type { CounterSnapshot } from "./metrics.ts";
 import type { Incarnation, WorkerPool } from "./workers.ts";
@@ -67,7 +67,7 @@ export interface FaultTargets {
   profile: ChaosProfile;
   pool: WorkerPool;
   redis: RedisServer;
-  temporal: TemporalService;
+  temporal: ChaosTemporal;
   databaseName: string;
   adminUrl: string;
   timeline: Timeline;

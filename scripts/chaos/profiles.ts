@@ -1,13 +1,14 @@
 /**
- * The two sizes of the chaos run. `full` is `make chaos`: at least 10,000 policy-days and every
- * kind of fault; `short` runs inside `make test` in well under 3 minutes with fewer faults.
+ * The sizes of the chaos run. `full` is `make chaos`: at least 10,000 policy-days and every
+ * kind of fault; `short` runs inside `make test` in well under 3 minutes with fewer faults;
+ * `cluster` is `full` against the Temporal server on PostgreSQL, restarted three times.
  *
  * Why these timings: LOCK_TTL_MS is short so that a SIGSTOP outlasts a lease within seconds,
  * and the activities' heartbeat timeout is short so that a killed or frozen worker's batch
  * moves to another worker after a few seconds instead of the production 30 s.
  */
 
-export type ProfileName = "short" | "full";
+export type ProfileName = "short" | "full" | "cluster";
 
 export interface FaultCounts {
   /** SIGKILL of a worker process (restarted right after). */
@@ -18,12 +19,17 @@ export interface FaultCounts {
   pgTerminations: number;
   /** SIGSTOP of the busiest worker for longer than the lock TTL, then SIGCONT. */
   sigstops: number;
-  /** Our own Temporal dev server stopped and started again on the same port and SQLite file. */
+  /**
+   * Our own Temporal server stopped and started again on the same port(s) with the same
+   * SQLite file (dev server) or PostgreSQL databases (cluster).
+   */
   temporalRestarts: number;
 }
 
 export interface ChaosProfile {
   name: ProfileName;
+  /** The Temporal server: the CLI dev server, or temporal-server on PostgreSQL (`cluster`). */
+  temporal?: "dev" | "postgres";
   /** Data set (src/seed/generate.ts). */
   policies: number;
   days: number;
@@ -86,7 +92,7 @@ const common = {
   restartDowntimeMs: 1_500,
 } as const;
 
-export const PROFILES: Record<ProfileName, ChaosProfile> = {
+const BASE_PROFILES: Record<"short" | "full", ChaosProfile> = {
   short: {
     ...common,
     name: "short",
@@ -137,9 +143,21 @@ export const PROFILES: Record<ProfileName, ChaosProfile> = {
   },
 };
 
+// `make chaos PROFILE=cluster`: the full run against the production-shaped Temporal server on
+// PostgreSQL (4 history shards, history and visibility databases), restarted three times.
+export const PROFILES: Record<ProfileName, ChaosProfile> = {
+  ...BASE_PROFILES,
+  cluster: {
+    ...BASE_PROFILES.full,
+    name: "cluster",
+    temporal: "postgres",
+    faults: { ...BASE_PROFILES.full.faults, temporalRestarts: 3 },
+  },
+};
+
 export function profileOf(name: string): ChaosProfile {
-  if (name !== "short" && name !== "full") {
-    throw new Error(`--profile must be short or full, got "${name}"`);
+  if (name !== "short" && name !== "full" && name !== "cluster") {
+    throw new Error(`--profile must be short, full or cluster, got "${name}"`);
   }
   return PROFILES[name];
 }

@@ -1,6 +1,8 @@
 /**
- * The chaos run: `node --import tsx scripts/chaos/run.ts --profile short|full [--seed N]
- * [--runtime node|deno|mixed]` (the workers' runtime; mixed alternates Node and Deno).
+ * The chaos run: `node --import tsx scripts/chaos/run.ts --profile short|full|cluster
+ * [--seed N] [--runtime node|deno|mixed]` (the workers' runtime; mixed alternates Node and
+ * Deno). `cluster` runs `full` against temporal-server on PostgreSQL instead of the dev server
+ * (temporal-cluster.ts) and restarts it three times.
  *
  *   own Redis + own Temporal dev server + a dedicated database  →  seed (late events held back)
  *   →  3 worker processes  →  daily runs for every date, reruns over overlapping ranges and late
@@ -42,11 +44,13 @@ import {
 import {
   adminDatabaseUrl,
   type ChaosDatabase,
+  type ChaosTemporal,
   createChaosDatabase,
   ensureDir,
   RedisServer,
   TemporalService,
 } from "./services.ts";
+import { ClusterTemporalService } from "./temporal-cluster.ts";
 import { sleep, Timeline } from "./timeline.ts";
 import { WorkerPool } from "./workers.ts";
 import { seedWorkload } from "./workload.ts";
@@ -214,7 +218,7 @@ async function main(): Promise<number> {
   });
 
   let redis: RedisServer | undefined;
-  let temporal: TemporalService | undefined;
+  let temporal: ChaosTemporal | undefined;
   let database: ChaosDatabase | undefined;
   let pool: WorkerPool | undefined;
   let client: { client: Client; close(): Promise<void> } | undefined;
@@ -223,13 +227,19 @@ async function main(): Promise<number> {
   try {
     [redis, temporal, database] = await Promise.all([
       RedisServer.start(path.join(runDir, "redis.log")),
-      TemporalService.start(path.join(runDir, "temporal.db"), path.join(runDir, "temporal.log")),
+      profile.temporal === "postgres"
+        ? ClusterTemporalService.start(path.join(runDir, "temporal.log"))
+        : TemporalService.start(
+          path.join(runDir, "temporal.db"),
+          path.join(runDir, "temporal.log"),
+        ),
       createChaosDatabase(profile.name),
     ]);
     report.database = database.name;
     timeline.log(
-      `services: redis-server :${redis.port} (pid ${redis.pid}), temporal ${temporal.address} ` +
-        `(pid ${temporal.pid}), database ${database.name}`,
+      `services: redis-server :${redis.port} (pid ${redis.pid}), ` +
+        `${temporal.describe?.() ?? `temporal ${temporal.address} (pid ${temporal.pid})`}, ` +
+        `database ${database.name}`,
     );
     const taskQueue = `chaos-${profile.name}-${process.pid}`;
     const env = workerEnv(
@@ -412,10 +422,12 @@ async function main(): Promise<number> {
   if (keep) {
     console.log(
       `kept ${path.relative(repoRoot, runDir)}` +
-        (database ? ` and database ${database.name} (${database.url})` : ""),
+        (database ? ` and database ${database.name} (${database.url})` : "") +
+        (temporal?.describe ? `; ${temporal.describe()}` : ""),
     );
   } else {
     await database?.drop();
+    await temporal?.dropData?.();
     fs.rmSync(runDir, { recursive: true, force: true });
   }
   return report.verdict === "pass" ? 0 : 1;

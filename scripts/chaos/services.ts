@@ -91,8 +91,22 @@ export class RedisServer {
   }
 }
 
+/**
+ * What the run needs of its Temporal server: the dev server below, or on the `cluster` profile
+ * the server on PostgreSQL (temporal-cluster.ts). `dropData` removes what it persisted once a
+ * run passed (the dev server's SQLite file lives in the run's directory).
+ */
+export interface ChaosTemporal {
+  readonly address: string;
+  readonly pid: number;
+  restart(downtimeMs: number): Promise<void>;
+  stop(): Promise<void>;
+  describe?(): string;
+  dropData?(): Promise<void>;
+}
+
 /** The Temporal dev server, restartable on the same port with the same SQLite file. */
-export class TemporalService {
+export class TemporalService implements ChaosTemporal {
   #server: DevServer;
 
   private constructor(

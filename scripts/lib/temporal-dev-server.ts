@@ -1,7 +1,8 @@
 /**
  * Starts the Temporal CLI dev server from the binary that `make services` builds into
- * .cache/bin (never a download), on free loopback ports, with SQLite in WAL mode: the
- * default journal makes the dev server several times slower under load.
+ * .cache/bin (never a download), on free loopback ports, with SQLite in WAL mode (the
+ * default journal makes the dev server several times slower under load) and the project's
+ * custom search attributes (temporal-namespace.ts), as a cluster registers them.
  * Shared by the test runner, the demo, the chaos run and the benchmarks.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -10,6 +11,7 @@ import path from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { freePort, waitForPort } from "./free-port.ts";
+import { CLAIMS_SEARCH_ATTRIBUTES } from "./temporal-namespace.ts";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const temporalBinary = process.env["TEMPORAL_BIN"] ??
@@ -65,10 +67,8 @@ export async function startTemporalDevServer(options: DevServerOptions = {}): Pr
     "journal_mode=WAL",
     "--sqlite-pragma",
     "synchronous=NORMAL",
-    "--search-attribute",
-    "ClaimDate=Keyword",
-    "--search-attribute",
-    "RunKind=Keyword",
+    // The project's search attributes, as a cluster registers them (temporal-namespace.ts).
+    ...CLAIMS_SEARCH_ATTRIBUTES.flatMap((a) => ["--search-attribute", `${a.name}=${a.type}`]),
   ];
   if (options.uiPort) args.push("--ui-port", String(options.uiPort), "--ui-ip", "127.0.0.1");
   else args.push("--headless");
@@ -124,9 +124,7 @@ export async function startTemporalDevServer(options: DevServerOptions = {}): Pr
 /** The port opens before the default namespace is ready; wait until the frontend answers for it. */
 async function waitForNamespace(address: string): Promise<void> {
   const { Connection } = await import("@temporalio/client");
-  // Generous: on a loaded 2-core machine (parallel npm installs, test runs) the dev server
-  // once took over 60 s to answer, and a failed start fails the whole test run.
-  const deadline = Date.now() + 180_000;
+  const deadline = Date.now() + 60_000;
   let lastError: unknown;
   while (Date.now() < deadline) {
     const connection = await Connection.connect({ address }).catch((e) => {

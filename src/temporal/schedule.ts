@@ -9,6 +9,7 @@ import {
   type Client,
   ScheduleAlreadyRunning,
   type ScheduleDescription,
+  type ScheduleHandle,
   ScheduleNotFoundError,
   type ScheduleOverlapPolicy,
 } from "@temporalio/client";
@@ -105,11 +106,33 @@ export async function ensureSchedule(
   } catch (error) {
     if (!(error instanceof ScheduleAlreadyRunning)) throw error;
   }
-  await client.schedule.getHandle(config.schedule.id).update((previous) => ({
-    ...want,
-    state: { paused: previous.state.paused, note: previous.state.note },
-  }));
+  const handle = client.schedule.getHandle(config.schedule.id);
+  let updatedBefore: number | undefined;
+  await handle.update((previous) => {
+    updatedBefore = previous.info.lastUpdatedAt?.getTime();
+    return { ...want, state: { paused: previous.state.paused, note: previous.state.note } };
+  });
+  await updateApplied(handle, updatedBefore);
   return { ...result, action: "updated" };
+}
+
+const UPDATE_APPLIED_TIMEOUT_MS = 30_000;
+
+/**
+ * Returns once the schedule has applied an update (its last-updated time moved), or after 30 s.
+ * The server hands an update to the schedule's own workflow as a signal and returns at once; a
+ * pause sent before that workflow ran would be applied first and then undone by the update,
+ * which carries the paused state read before it (Temporal's scheduler applies a pending
+ * pause before a pending update). On a busy self-hosted cluster `ensure` then `pause` lost the
+ * pause that way; waiting here makes `ensure` mean "applied".
+ */
+async function updateApplied(handle: ScheduleHandle, before: number | undefined): Promise<void> {
+  const deadline = Date.now() + UPDATE_APPLIED_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const after = (await handle.describe()).info.lastUpdatedAt?.getTime();
+    if (after !== undefined && after !== before) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 export interface ScheduleView {

@@ -1,11 +1,17 @@
 /**
- * The Temporal dev server of this test run: the runner (scripts/run-tests.ts) starts one and
- * passes its address in TEST_TEMPORAL_ADDRESS; a file run on its own starts its own.
+ * The Temporal server of this test run: the runner (scripts/run-tests.ts) starts one (the dev
+ * server, or with `--temporal postgres` the server on PostgreSQL) and passes its address in
+ * TEST_TEMPORAL_ADDRESS; a file run on its own starts its own, a dev server unless
+ * TEST_TEMPORAL_KIND=postgres.
  */
 import process from "node:process";
 import { after, before } from "./test.ts";
 import { serviceMissing } from "./env.ts";
-import { type DevServer, startTemporalDevServer } from "../../scripts/lib/temporal-dev-server.ts";
+import {
+  parseTemporalKind,
+  startTemporal,
+  type TemporalServer,
+} from "../../scripts/lib/temporal-server.ts";
 
 export interface TestTemporal {
   address: string;
@@ -23,7 +29,7 @@ async function installQuietRuntime(): Promise<void> {
 
 export function useTemporal(): TestTemporal {
   const handle = {} as TestTemporal;
-  let own: DevServer | undefined;
+  let own: TemporalServer | undefined;
   before(async () => {
     await installQuietRuntime();
     const shared = process.env["TEST_TEMPORAL_ADDRESS"];
@@ -31,10 +37,14 @@ export function useTemporal(): TestTemporal {
       handle.address = shared;
       return;
     }
+    const kind = parseTemporalKind(
+      process.env["TEST_TEMPORAL_KIND"] ?? "dev",
+      "TEST_TEMPORAL_KIND",
+    );
     try {
-      own = await startTemporalDevServer();
+      own = await startTemporal(kind, { label: "testfile" });
     } catch (error) {
-      throw serviceMissing("Temporal dev server", String((error as Error).message), error);
+      throw serviceMissing(`Temporal (${kind})`, String((error as Error).message), error);
     }
     handle.address = own.address;
   });
