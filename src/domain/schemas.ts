@@ -5,11 +5,10 @@
  */
 import { z } from "zod";
 import { isValidDate, isValidTimeZone } from "./calendar.ts";
+import { ID_PATTERN } from "./ids.ts";
 import { instantMs } from "./instant.ts";
 
-export { instantMs };
-
-export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+export { ID_PATTERN, instantMs };
 export const MAX_SUM_INSURED = 1_000_000_000_000;
 export const BPS_DENOMINATOR = 10_000;
 

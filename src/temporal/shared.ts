@@ -17,6 +17,7 @@ export {
   type PolicyDayProblem,
   type Totals,
 } from "../calc/totals.ts";
+export { MAX_RANGE_DAYS } from "../domain/date-range.ts";
 
 export const WorkflowTypes = {
   policyDay: "policyDayWorkflow",
@@ -227,6 +228,3 @@ export interface RerunSummary {
 
 export const dailyRunProgressQuery = defineQuery<DailyRunProgress>("progress");
 export const rerunProgressQuery = defineQuery<RerunProgress>("progress");
-
-/** Upper bound of a rerun's or a backfill's date range (SPEC: ranges over 10 years are refused). */
-export const MAX_RANGE_DAYS = 3653;

@@ -10,9 +10,9 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
 import type { NativeConnection as NativeConnectionType } from "@temporalio/worker";
 import { type ActivityDeps, createActivities } from "../../activities/index.ts";
+import { appRoot } from "../app-layout.ts";
 import { createCalcStore } from "../calc/store-adapter.ts";
 import type { Config } from "../config.ts";
 import { ClaimsError } from "../errors.ts";
@@ -25,10 +25,7 @@ import { runMigrations } from "../store/migrate.ts";
 import { temporalTls, unreachable } from "./connection.ts";
 import { installTemporalRuntime, temporalLogger } from "./runtime.ts";
 
-export const workflowsPath = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  "../../workflows/index.ts",
-);
+export const workflowsPath = path.join(appRoot, "workflows", "index.ts");
 
 export interface WorkerReady {
   /** The runtime and its version: "node v20.20.2" or "deno 2.9.5". */
