@@ -9,9 +9,9 @@ NODE_TS := node --import tsx
 # on either runtime, see `make chaos RUNTIME=deno`). tests/temporal's workers run on Deno there.
 DENO_TESTS := $(wildcard tests/smoke tests/unit tests/integration tests/cli tests/badinput tests/temporal)
 
-.PHONY: help install services lint fmt typecheck test test-node test-deno demo bench \
+.PHONY: help install services build lint fmt typecheck test test-node test-deno demo bench \
 	bench-calculator bench-storage bench-locks bench-daily-run bench-daily-run-sweep \
-	bench-daily-run-million chaos clean
+	bench-daily-run-million bench-cli-startup chaos clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -25,6 +25,9 @@ install: node_modules/.package-lock.json ## install npm dependencies (npm ci)
 services: ## check or start PostgreSQL and Redis; build the Temporal CLI into .cache/bin
 	@bash scripts/services.sh
 
+build: install ## dist/: the CLI as JavaScript (dist/cli.js, the package's `claims` bin) and the prebuilt workflow bundle; no-op when up to date
+	npm run --silent build
+
 lint: install ## deno lint + deno fmt --check over the whole repository
 	$(DENO) lint
 	$(DENO) fmt --check
@@ -35,12 +38,13 @@ fmt: install ## format every file
 typecheck: install ## tsc --noEmit (strict, noUncheckedIndexedAccess)
 	npx --no-install tsc -p tsconfig.json
 
-test: install services lint typecheck test-node test-deno ## lint, typecheck, then every suite under Node and under Deno
+test: install services lint typecheck build test-node test-deno ## lint, typecheck, build, then every suite under Node and under Deno
 
-test-node: install services ## the node:test suites under Node (one Temporal dev server for the run)
-	$(NODE_TS) scripts/run-tests.ts tests
+# The CLI processes the Node suites start run the build (node dist/cli.js): what the image runs.
+test-node: install services build ## the node:test suites under Node (one Temporal dev server for the run)
+	CLAIMS_CLI=dist $(NODE_TS) scripts/run-tests.ts tests
 
-test-deno: install services ## the same suites under Deno, Temporal workers on Deno too (one dev server for the run)
+test-deno: install services build ## the same suites under Deno, Temporal workers on Deno too (one dev server for the run)
 	$(NODE_TS) scripts/run-tests.ts --runtime deno $(DENO_TESTS)
 
 demo: install services ## the main job end to end on local services (KEEP=1 leaves worker + Temporal running)
@@ -64,10 +68,13 @@ bench-daily-run-sweep: install services ## chunk size x batch size x batches in 
 bench-daily-run-million: install services ## one daily run of 1,000,000 policies: time, worker peak RSS, continue-as-new -> bench/results/daily-run-million.json
 	$(NODE_TS) bench/daily-run-million.ts --policies $(or $(POLICIES),1000000)
 
-bench: bench-calculator bench-storage bench-locks bench-daily-run ## every benchmark, one after the other -> bench/results/
+bench-cli-startup: build ## start-up of claims --help / calc / report --help: built, tsx and Deno, beside node -e 0 (MAX_LOAD=n waits for a quiet machine) -> bench/results/cli-startup.json
+	$(NODE_TS) bench/cli-startup.ts $(if $(MAX_LOAD),--max-load $(MAX_LOAD))
+
+bench: bench-calculator bench-storage bench-locks bench-daily-run bench-cli-startup ## every benchmark, one after the other -> bench/results/
 
 chaos: install services ## full chaos run: 10,000+ policy-days, 3 workers, every fault (SEED=n to replay; RUNTIME=deno|mixed for Deno workers) -> bench/results/chaos-full-*.json
 	$(NODE_TS) scripts/chaos/run.ts --profile full $(if $(SEED),--seed $(SEED)) $(if $(RUNTIME),--runtime $(RUNTIME))
 
-clean: ## remove caches (keeps the built Temporal CLI)
-	rm -rf .cache/logs .cache/tmp
+clean: ## remove caches and dist/ (keeps the built Temporal CLI)
+	rm -rf .cache/logs .cache/tmp dist
