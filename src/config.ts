@@ -3,7 +3,7 @@
  * against the local services of a development machine; every bad variable yields one line
  * naming it, the rule and the value (with secrets redacted).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { ClaimsError, ErrorCodes } from "./errors.ts";
 import { redact } from "./redact.ts";
 import { SCHEDULE_OVERLAP_POLICIES, type ScheduleOverlapName } from "./schedule-overlap.ts";

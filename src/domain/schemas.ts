@@ -3,7 +3,7 @@
  * Objects are strict (an unknown field is an error, so a typo never silently drops data) and
  * every message names the rule and the bad value.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { isValidDate, isValidTimeZone } from "./calendar.ts";
 import { ID_PATTERN } from "./ids.ts";
 import { instantMs } from "./instant.ts";
