@@ -88,6 +88,7 @@ test(
     if (built) checkBuild(repoRoot);
     for (
       const args of [
+        [],
         ["--help"],
         ["worker", "--help"],
         ["schedule", "backfill", "--help"],
