@@ -99,6 +99,9 @@ for (const [variant, prefix] of variants) {
     assert.match(run.log, /calc/, "the calc action is recorded");
     assert.deepEqual(forbidden(run.packages, TEMPORAL), []);
     assert.deepEqual(forbidden(run.packages, DRIVERS), []);
+    if (prefix[0] !== "--import") {
+      assert.ok(!run.packages.has("tsx"), "the build runs on plain Node, without tsx");
+    }
   });
 
   test(`${variant}: claims report loads PostgreSQL's driver but not Temporal`, async () => {
