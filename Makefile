@@ -9,10 +9,10 @@ NODE_TS := node --import tsx
 # on either runtime, see `make chaos RUNTIME=deno`). tests/temporal's workers run on Deno there.
 DENO_TESTS := $(wildcard tests/smoke tests/unit tests/integration tests/cli tests/badinput tests/temporal tests/monitoring)
 
-.PHONY: help install services cluster-stop lint fmt typecheck test test-node test-deno \
+.PHONY: help install services cluster-stop build lint fmt typecheck test test-node test-deno \
 	test-cluster demo bench \
 	bench-calculator bench-storage bench-locks bench-daily-run bench-daily-run-sweep \
-	bench-daily-run-million chaos clean
+	bench-daily-run-million bench-cli-startup chaos clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ services: ## check or start PostgreSQL and Redis; build the Temporal CLI and ser
 cluster-stop: install ## stop the Temporal server of `make services TEMPORAL=postgres` and drop its two databases (KEEP=1 keeps them)
 	@$(NODE_TS) scripts/temporal-cluster.ts stop
 
+build: install ## dist/: the CLI as JavaScript (dist/cli.js, the package's `claims` bin) and the prebuilt workflow bundle; no-op when up to date
+	npm run --silent build
+
 lint: install ## deno lint + deno fmt --check over the whole repository
 	$(DENO) lint
 	$(DENO) fmt --check
@@ -42,17 +45,18 @@ fmt: install ## format every file
 typecheck: install ## tsc --noEmit (strict, noUncheckedIndexedAccess)
 	npx --no-install tsc -p tsconfig.json
 
-test: install services lint typecheck test-node test-deno test-cluster ## lint, typecheck, every suite under Node and under Deno, then tests/temporal and the demo on the Temporal server on PostgreSQL
+test: install services lint typecheck build test-node test-deno test-cluster ## lint, typecheck, build, every suite under Node and under Deno, then tests/temporal and the demo on the Temporal server on PostgreSQL
 
-test-node: install services ## the node:test suites under Node (one Temporal dev server for the run)
-	$(NODE_TS) scripts/run-tests.ts tests
+# The CLI processes the Node suites start run the build (node dist/cli.js): what the image runs.
+test-node: install services build ## the node:test suites under Node (one Temporal dev server for the run)
+	CLAIMS_CLI=dist $(NODE_TS) scripts/run-tests.ts tests
 
-test-deno: install services ## the same suites under Deno, Temporal workers on Deno too (one dev server for the run)
+test-deno: install services build ## the same suites under Deno, Temporal workers on Deno too (one dev server for the run)
 	$(NODE_TS) scripts/run-tests.ts --runtime deno $(DENO_TESTS)
 
 # The production shape: the real Temporal server (v1.29.1, history + visibility databases in
 # PostgreSQL, 4 history shards; scripts/lib/temporal-cluster.ts), one per suite run, dropped after.
-test-cluster: install services ## tests/temporal under Node and under Deno, then the demo, against a Temporal server on PostgreSQL
+test-cluster: install services build ## tests/temporal under Node and under Deno, then the demo, against a Temporal server on PostgreSQL
 	$(NODE_TS) scripts/run-tests.ts --temporal postgres tests/temporal
 	$(NODE_TS) scripts/run-tests.ts --temporal postgres --runtime deno tests/temporal
 	METRICS_PORT=0 $(NODE_TS) scripts/demo.ts --temporal postgres
@@ -78,10 +82,13 @@ bench-daily-run-sweep: install services ## chunk size x batch size x batches in 
 bench-daily-run-million: install services ## one daily run of 1,000,000 policies: time, worker peak RSS, continue-as-new -> bench/results/daily-run-million.json
 	$(NODE_TS) bench/daily-run-million.ts --policies $(or $(POLICIES),1000000)
 
-bench: bench-calculator bench-storage bench-locks bench-daily-run ## every benchmark, one after the other -> bench/results/
+bench-cli-startup: build ## start-up of claims --help / calc / report --help: built, tsx and Deno, beside node -e 0 (MAX_LOAD=n waits for a quiet machine) -> bench/results/cli-startup.json
+	$(NODE_TS) bench/cli-startup.ts $(if $(MAX_LOAD),--max-load $(MAX_LOAD))
+
+bench: bench-calculator bench-storage bench-locks bench-daily-run bench-cli-startup ## every benchmark, one after the other -> bench/results/
 
 chaos: install services ## full chaos run: 10,000+ policy-days, 3 workers, every fault (SEED=n to replay; RUNTIME=deno|mixed for Deno workers; PROFILE=cluster on the Temporal server on PostgreSQL, restarted 3 times) -> bench/results/chaos-<profile>-*.json
 	$(NODE_TS) scripts/chaos/run.ts --profile $(or $(PROFILE),full) $(if $(SEED),--seed $(SEED)) $(if $(RUNTIME),--runtime $(RUNTIME))
 
-clean: ## remove caches (keeps the built Temporal CLI)
-	rm -rf .cache/logs .cache/tmp
+clean: ## remove caches and dist/ (keeps the built Temporal CLI)
+	rm -rf .cache/logs .cache/tmp dist

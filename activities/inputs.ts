@@ -4,7 +4,7 @@
  * names the field, because retrying the same bad input cannot succeed.
  */
 import { ApplicationFailure } from "@temporalio/activity";
-import { z } from "zod";
+import * as z from "zod";
 import { isValidDate } from "../src/domain/calendar.ts";
 import { ID_PATTERN, problemsOf } from "../src/domain/schemas.ts";
 import { FailureTypes } from "../src/temporal/shared.ts";

@@ -14,9 +14,11 @@ import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { denoBinary, nodeBinary, parseRuntime, type Runtime } from "./lib/runtimes.ts";
+import { checkBuild } from "./lib/build-info.ts";
+import { cliBuild, denoBinary, nodeBinary, parseRuntime, type Runtime } from "./lib/runtimes.ts";
 import { repoRoot } from "./lib/temporal-dev-server.ts";
 import { describeTemporal, parseTemporalKind, startTemporal } from "./lib/temporal-server.ts";
+import { WORKFLOW_BUNDLE_FILE } from "../src/app-layout.ts";
 import { silentLogger } from "../src/log.ts";
 import { writeWorkflowBundle } from "../src/temporal/worker.ts";
 
@@ -50,11 +52,25 @@ if (files.length === 0) {
 
 const started = Date.now();
 // One workflow bundle for every worker the suites start from a prebuilt bundle
-// (tests/support/workers.ts prebuiltWorkflowBundle), built here on Node. Workers started
-// without one still bundle by themselves, on their own runtime.
-const workflowBundle = path.join(os.tmpdir(), `claims-test-workflows-${process.pid}.js`);
-await writeWorkflowBundle(workflowBundle, silentLogger);
-process.once("exit", () => fs.rmSync(workflowBundle, { force: true }));
+// (tests/support/workers.ts prebuiltWorkflowBundle): with the built CLI (CLAIMS_CLI=dist,
+// the default under CI) the one `make build` wrote, which the image ships, so the recorded
+// histories replay against it; else built here on Node. Workers started without one bundle by
+// themselves on their own runtime, or, from dist/, take dist/workflows.js.
+const cli = cliBuild();
+let workflowBundle: string;
+if (cli === "dist") {
+  try {
+    checkBuild(repoRoot);
+  } catch (error) {
+    console.error(`test run: ${(error as Error).message}`);
+    process.exit(1);
+  }
+  workflowBundle = path.join(repoRoot, "dist", WORKFLOW_BUNDLE_FILE);
+} else {
+  workflowBundle = path.join(os.tmpdir(), `claims-test-workflows-${process.pid}.js`);
+  await writeWorkflowBundle(workflowBundle, silentLogger);
+  process.once("exit", () => fs.rmSync(workflowBundle, { force: true }));
+}
 const temporal = await startTemporal(temporalKind, {
   label: `tests${runtime}`,
   logFile: path.join(
@@ -64,7 +80,12 @@ const temporal = await startTemporal(temporalKind, {
     temporalKind === "dev" ? "temporal-tests.log" : `temporal-cluster-tests-${runtime}.log`,
   ),
 });
-console.log(`test run (${runtime}): ${describeTemporal(temporal)}; ${files.length} files`);
+console.log(
+  `test run (${runtime}): ${describeTemporal(temporal)}; ${files.length} files; ` +
+    `claims processes on Node run ${
+      cli === "dist" ? "dist/cli.js (the build)" : "src/cli/main.ts (tsx)"
+    }`,
+);
 
 const concurrency = process.env["TEST_CONCURRENCY"] ?? "2";
 const [command, args]: [string, string[]] = runtime === "node"

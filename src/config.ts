@@ -3,22 +3,14 @@
  * against the local services of a development machine; every bad variable yields one line
  * naming it, the rule and the value (with secrets redacted).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { ClaimsError, ErrorCodes } from "./errors.ts";
 import { redact } from "./redact.ts";
+import { SCHEDULE_OVERLAP_POLICIES, type ScheduleOverlapName } from "./schedule-overlap.ts";
+
+export { SCHEDULE_OVERLAP_POLICIES, type ScheduleOverlapName };
 
 export type LockBackendName = "redis" | "postgres";
-
-/** Temporal schedule overlap policies (what happens when a run is due while one still runs). */
-export const SCHEDULE_OVERLAP_POLICIES = [
-  "SKIP",
-  "BUFFER_ONE",
-  "BUFFER_ALL",
-  "CANCEL_OTHER",
-  "TERMINATE_OTHER",
-  "ALLOW_ALL",
-] as const;
-export type ScheduleOverlapName = (typeof SCHEDULE_OVERLAP_POLICIES)[number];
 
 export interface TemporalTlsConfig {
   certPath?: string | undefined;

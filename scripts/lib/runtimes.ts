@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { checkBuild } from "./build-info.ts";
 
 export type Runtime = "node" | "deno";
 
@@ -77,4 +78,47 @@ export function scriptCommand(
   return runtime === "node"
     ? { command: nodeBinary(), args: [...flags, "--import", "tsx", script, ...args] }
     : { command: denoBinary(), args: ["run", "-A", ...flags, script, ...args] };
+}
+
+/** Which `claims` the Node processes started here run: the build in dist/ or the sources. */
+export type CliBuild = "dist" | "src";
+
+/**
+ * CLAIMS_CLI=dist|src; unset: dist under CI (CI=true), the sources otherwise. `make test-node`
+ * sets dist, so the subprocess suites test the JavaScript that the image and `npx claims` run.
+ */
+export function cliBuild(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): CliBuild {
+  const value = env["CLAIMS_CLI"];
+  if (value === undefined || value === "") {
+    return ["true", "1"].includes(env["CI"] ?? "") ? "dist" : "src";
+  }
+  if (value === "dist" || value === "src") return value;
+  throw new Error(`CLAIMS_CLI: expected "dist" or "src", got ${JSON.stringify(value)}`);
+}
+
+let distChecked = false;
+
+/**
+ * The command that runs the `claims` CLI with `args` on `runtime`, from any working directory:
+ * `node dist/cli.js` under Node when cliBuild() is dist (refused, naming `make build`, when
+ * dist/ was built from other sources than the ones here), else the TypeScript entry point
+ * (always on Deno, which runs TypeScript as it is).
+ */
+export function claimsCommand(
+  runtime: Runtime,
+  args: readonly string[] = [],
+): { command: string; args: string[] } {
+  if (runtime === "node" && cliBuild() === "dist") {
+    if (!distChecked) {
+      checkBuild(repoRoot);
+      distChecked = true;
+    }
+    return {
+      command: nodeBinary(),
+      args: [...extraFlags("node"), path.join(repoRoot, "dist", "cli.js"), ...args],
+    };
+  }
+  return scriptCommand(runtime, path.join(repoRoot, "src", "cli", "main.ts"), args);
 }

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { type Config, loadConfig } from "../config.ts";
+import type { Config, loadConfig } from "../config.ts";
 import type { CliIO, ExitCodeValue } from "./io.ts";
 
 /** What every command receives: its IO, the configuration (validated on first use), the exit code. */
@@ -12,19 +12,32 @@ export interface CliContext {
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
+/**
+ * The context of one run, and the step that loads the configuration module: the program runs
+ * it before any action (a preAction hook), so that `config()` stays synchronous while `--help`
+ * and usage errors never load the configuration's validation (zod: tens of milliseconds).
+ */
 export function createContext(
   io: CliIO,
   program: Command,
   onExit: (code: ExitCodeValue) => void,
-): CliContext {
+): { ctx: CliContext; loadConfigModule(): Promise<void> } {
+  let load: typeof loadConfig | undefined;
   let config: Config | undefined;
-  return {
+  const ctx: CliContext = {
     io,
     config() {
-      config ??= loadConfig(io.env);
+      if (!load) throw new Error("the configuration module is loaded before a command runs");
+      config ??= load(io.env);
       return config;
     },
     setExitCode: onExit,
     verbose: () => Boolean(program.opts()["verbose"]),
+  };
+  return {
+    ctx,
+    async loadConfigModule() {
+      load ??= (await import("../config.ts")).loadConfig;
+    },
   };
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env -S node --import tsx
 /**
- * Entry point: `npm run claims -- <command>` (Node) or `deno run -A src/cli/main.ts <command>`.
+ * Entry point: `npm run claims -- <command>` (Node through tsx), `node dist/cli.js <command>`
+ * (the build, `make build`: see docs/build.md) or `deno run -A src/cli/main.ts <command>`.
  * SIGINT/SIGTERM abort the running command through its signal (the worker drains, a rerun
  * detaches), and the process exits with the command's exit code.
  */

@@ -36,9 +36,10 @@ export function buildProgram(io: CliIO, register: readonly RegisterCommand[] = c
       writeErr: (s) => io.stderr.write(s),
       outputError: (s, write) => write(s),
     });
-  const ctx = createContext(io, program, (code) => {
+  const { ctx, loadConfigModule } = createContext(io, program, (code) => {
     exitCode = code;
   });
+  program.hook("preAction", loadConfigModule);
   for (const add of register) add(program, ctx);
   for (const sub of program.commands) applyDefaults(sub, io);
   return { program, ctx, exitCode: () => exitCode };

@@ -3,13 +3,12 @@
  * Objects are strict (an unknown field is an error, so a typo never silently drops data) and
  * every message names the rule and the bad value.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { isValidDate, isValidTimeZone } from "./calendar.ts";
+import { ID_PATTERN } from "./ids.ts";
 import { instantMs } from "./instant.ts";
 
-export { instantMs };
-
-export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+export { ID_PATTERN, instantMs };
 export const MAX_SUM_INSURED = 1_000_000_000_000;
 export const BPS_DENOMINATOR = 10_000;
 

@@ -4,7 +4,7 @@
  * that a key can always be split back into what it protects (ids never contain `:`, SPEC §2).
  */
 import { isValidDate } from "../domain/calendar.ts";
-import { ID_PATTERN } from "../domain/schemas.ts";
+import { ID_PATTERN } from "../domain/ids.ts";
 import { ClaimsError, ErrorCodes } from "../errors.ts";
 
 export const LOCK_KEY_PREFIX = "lock:";

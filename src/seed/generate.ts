@@ -6,7 +6,7 @@
  * Every policy and every region-day draws from its own PRNG stream, so a policy does not change
  * when --days or --events-per-day change, and events do not change with --policies.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { addDays, daysBetween, isValidDate } from "../domain/calendar.ts";
 import {
   type PayoutMode,

@@ -5,17 +5,14 @@
  */
 import path from "node:path";
 import fs from "node:fs";
-import { fileURLToPath } from "node:url";
 import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate as drizzleMigrate } from "drizzle-orm/postgres-js/migrator";
+import { appRoot } from "../app-layout.ts";
 import { ClaimsError, ErrorCodes } from "../errors.ts";
 import { redact } from "../redact.ts";
 import { connectSql, pgCode, PgCodes, splitDatabaseUrl } from "./connection.ts";
 
-export const migrationsFolder = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  "../../drizzle",
-);
+export const migrationsFolder = path.join(appRoot, "drizzle");
 
 /** Advisory-lock key reserved for the migration runner (a fixed constant, documented in the README). */
 export const MIGRATION_LOCK_KEY = 0x4c1a_7e3bn;

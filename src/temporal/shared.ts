@@ -17,6 +17,7 @@ export {
   type PolicyDayProblem,
   type Totals,
 } from "../calc/totals.ts";
+export { MAX_RANGE_DAYS } from "../domain/date-range.ts";
 
 export const WorkflowTypes = {
   policyDay: "policyDayWorkflow",
@@ -301,6 +302,3 @@ export function incompleteMessage(
     "Nothing was marked done for them: once their cause is fixed (a lock still held, a " +
     "service down, bad data), run the same command again or `claims rerun` those days";
 }
-
-/** Upper bound of a rerun's or a backfill's date range (SPEC: ranges over 10 years are refused). */
-export const MAX_RANGE_DAYS = 3653;

@@ -19,13 +19,13 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
 import type { Redis } from "ioredis";
 import type {
   NativeConnection as NativeConnectionType,
   Worker as WorkerType,
 } from "@temporalio/worker";
 import { type ActivityDeps, createActivities } from "../../activities/index.ts";
+import { appRoot } from "../app-layout.ts";
 import { createCalcStore } from "../calc/store-adapter.ts";
 import type { Config } from "../config.ts";
 import { ClaimsError, ErrorCodes } from "../errors.ts";
@@ -45,10 +45,7 @@ import { startRunsStatusPoller } from "./runs-status.ts";
 import { installTemporalRuntime, temporalLogger } from "./runtime.ts";
 import { SEARCH_ATTRIBUTE_NAMES } from "./search-attributes.ts";
 
-export const workflowsPath = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  "../../workflows/index.ts",
-);
+export const workflowsPath = path.join(appRoot, "workflows", "index.ts");
 
 /** Each start-up check and each readiness check gives up after this long. */
 const CHECK_TIMEOUT_MS = 2_000;

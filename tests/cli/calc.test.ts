@@ -11,6 +11,7 @@ import path from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { after, test } from "../support/test.ts";
+import { claimsCommand } from "../../scripts/lib/runtimes.ts";
 import { runCli } from "../../src/cli/program.ts";
 import type { CliIO } from "../../src/cli/io.ts";
 import {
@@ -64,13 +65,16 @@ function denoBinary(): string {
   return installed;
 }
 
-/** The CLI as a user runs it: `node --import tsx src/cli/main.ts` or `deno run -A …`. */
+/**
+ * The CLI as a user runs it: `node dist/cli.js` (CLAIMS_CLI=dist) or `node --import tsx
+ * src/cli/main.ts`, or `deno run -A …`.
+ */
 function subprocess(args: string[], on: "node" | "deno" = runtime): Promise<Run> {
-  const [command, prefix] = on === "node"
-    ? [deno ? "node" : process.execPath, ["--import", "tsx", "src/cli/main.ts"]]
-    : [denoBinary(), ["run", "-A", "src/cli/main.ts"]];
+  const { command, args: argv } = on === "node"
+    ? claimsCommand("node", args)
+    : { command: denoBinary(), args: ["run", "-A", "src/cli/main.ts", ...args] };
   return new Promise((resolve, reject) => {
-    const child = spawn(command, [...prefix, ...args], {
+    const child = spawn(command, argv, {
       cwd: repoRoot,
       env: { ...process.env, NO_COLOR: "1" },
       stdio: ["ignore", "pipe", "pipe"],

@@ -1,6 +1,7 @@
 /**
- * Worker processes for tests: `claims worker` on Node (`node --import tsx src/cli/main.ts
- * worker`) or on Deno (`deno run -A src/cli/main.ts worker`), by default on the runtime the
+ * Worker processes for tests: `claims worker` on Node (`node dist/cli.js worker` with
+ * CLAIMS_CLI=dist, else `node --import tsx src/cli/main.ts worker`) or on Deno
+ * (`deno run -A src/cli/main.ts worker`), by default on the runtime the
  * test itself runs on, with the test's own database, Redis database, Temporal server and task
  * queue, each ready once it logs "worker running"; and an in-process worker (on the test's
  * runtime) for tests that inject faults into its deps.
@@ -12,10 +13,10 @@ import path from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import {
+  claimsCommand,
   currentRuntime,
   parseRuntime,
   type Runtime,
-  scriptCommand,
 } from "../../scripts/lib/runtimes.ts";
 import { signalChild } from "../../scripts/lib/signal-child.ts";
 import { watchChild } from "../../scripts/lib/watch-child.ts";
@@ -87,7 +88,7 @@ export function prebuiltWorkflowBundle(): Promise<string> {
 export async function spawnWorker(options: SpawnWorkerOptions): Promise<WorkerProcess> {
   const name = options.name ?? "worker";
   const runtime = options.runtime ?? defaultWorkerRuntime();
-  const command = scriptCommand(runtime, "src/cli/main.ts", [
+  const command = claimsCommand(runtime, [
     "worker",
     "--no-migrate",
     ...(options.workflowBundle ? ["--workflow-bundle", options.workflowBundle] : []),

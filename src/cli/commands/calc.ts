@@ -3,11 +3,7 @@
  * period, from a file, with no service involved. Invalid input prints one line per bad field
  * (path and rule) on stderr, nothing on stdout, and exits 2.
  */
-import { calculatePeriod } from "../../domain/calculate.ts";
-import { parseCalcInput } from "../../domain/schemas.ts";
 import type { RegisterCommand } from "../context.ts";
-import { ExitCode, writeJson } from "../io.ts";
-import { readJsonFile } from "../read-json.ts";
 
 const EXAMPLE = `
 Input: { "policy": { …SPEC §2 Policy }, "events": [ …SPEC §2 RiskEvent ] }
@@ -27,16 +23,7 @@ export const registerCalc: RegisterCommand = (program, ctx) => {
     .requiredOption("--input <file>", 'JSON file { "policy": {…}, "events": […] }')
     .addHelpText("after", EXAMPLE)
     .action(async (flags: { input: string }) => {
-      const raw = await readJsonFile(flags.input, ctx.io.cwd, "--input");
-      const parsed = parseCalcInput(raw);
-      if (!parsed.ok) {
-        ctx.io.stderr.write(
-          parsed.problems.map((p) => `${p.path}: ${p.message}\n`).join(""),
-        );
-        ctx.setExitCode(ExitCode.INVALID);
-        return;
-      }
-      const { policy, events } = parsed.value;
-      writeJson(ctx.io.stdout, { claims: calculatePeriod(policy, events) });
+      const { run } = await import("../actions/calc.ts");
+      await run(ctx, flags);
     });
 };

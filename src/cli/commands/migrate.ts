@@ -3,9 +3,7 @@
  * applies the drizzle/ migrations over one dedicated connection under a PostgreSQL advisory
  * lock, so that every replica of a deployment may run it at start-up at the same moment.
  */
-import { runMigrations } from "../../store/migrate.ts";
 import type { RegisterCommand } from "../context.ts";
-import { writeJson } from "../io.ts";
 
 export const registerMigrate: RegisterCommand = (program, ctx) => {
   program
@@ -15,19 +13,7 @@ export const registerMigrate: RegisterCommand = (program, ctx) => {
     )
     .option("--json", "print the result as JSON")
     .action(async (options: { json?: boolean }) => {
-      const result = await runMigrations(ctx.config().databaseUrl);
-      if (options.json) {
-        writeJson(ctx.io.stdout, { ...result, alreadyApplied: result.total - result.applied });
-        return;
-      }
-      const out = ctx.io.stdout;
-      out.write(
-        `database "${result.database}": ${result.databaseCreated ? "created" : "exists"}\n`,
-      );
-      out.write(
-        result.applied > 0
-          ? `migrations: applied ${result.applied} of ${result.total}\n`
-          : `migrations: up to date (${result.total} already applied)\n`,
-      );
+      const { run } = await import("../actions/migrate.ts");
+      await run(ctx, options);
     });
 };

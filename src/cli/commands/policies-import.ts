@@ -1,9 +1,6 @@
 /** `claims policies import FILE`: validated, all-or-nothing, idempotent import of policies. */
-import { importPolicies } from "../../imports/import-file.ts";
 import type { RegisterCommand } from "../context.ts";
-import { writeJson } from "../io.ts";
-import { countsLine, FILE_FORMATS_HELP, groupCommand, validateOrFail } from "./import-common.ts";
-import { withDatabase } from "./ops-shared.ts";
+import { FILE_FORMATS_HELP, groupCommand } from "./import-common.ts";
 
 export const registerPoliciesImport: RegisterCommand = (program, ctx) => {
   groupCommand(program, "policies", "manage policies")
@@ -14,22 +11,7 @@ export const registerPoliciesImport: RegisterCommand = (program, ctx) => {
     .option("--json", "print the result as JSON")
     .addHelpText("after", FILE_FORMATS_HELP)
     .action(async (file: string, opts: { json?: boolean; dryRun?: boolean }) => {
-      const json = Boolean(opts.json);
-      const validation = await validateOrFail(ctx, file, "policies", json);
-      if (opts.dryRun) {
-        const result = { file, kind: "policies", rows: validation.rows, valid: true, dryRun: true };
-        if (json) writeJson(ctx.io.stdout, result);
-        else {ctx.io.stdout.write(
-            `${file}: all ${validation.rows} policies valid (dry run: nothing written)\n`,
-          );}
-        return;
-      }
-      const result = await withDatabase(
-        ctx,
-        `importing ${file}`,
-        (database) => importPolicies(database.db, validation),
-      );
-      if (json) writeJson(ctx.io.stdout, { ...result, file });
-      else ctx.io.stdout.write(countsLine("policies import", file, result) + "\n");
+      const { run } = await import("../actions/policies-import.ts");
+      await run(ctx, file, opts);
     });
 };

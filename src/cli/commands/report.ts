@@ -4,20 +4,11 @@
  * The format is `table` unless --format says otherwise (on a terminal and in a pipe alike,
  * so a script never gets a surprise); json and csv are for machines.
  */
-import { buildClaimsReport } from "../../report/claims-report.ts";
-import { renderReport, reportToJson } from "../../report/render-report.ts";
-import type { RegisterCommand } from "../context.ts";
-import { type OutputFormat, parseFormat } from "../format.ts";
-import { writeJson } from "../io.ts";
-import { checkRange, dateFlag, idFlag, withDatabase } from "./ops-shared.ts";
 import { InvalidArgumentError } from "commander";
-
-interface ReportFlags {
-  from: string;
-  to: string;
-  policy?: string;
-  format: OutputFormat;
-}
+import type { ReportFlags } from "../actions/report.ts";
+import type { RegisterCommand } from "../context.ts";
+import { checkRange, dateFlag, idFlag } from "../flags.ts";
+import { parseFormat } from "../format.ts";
 
 export const registerReport: RegisterCommand = (program, ctx) => {
   program
@@ -42,17 +33,7 @@ integers; in JSON they are strings so no float rounds them).`,
     )
     .action(async (flags: ReportFlags) => {
       checkRange(flags.from, flags.to);
-      const report = await withDatabase(
-        ctx,
-        "building the report",
-        (database) =>
-          buildClaimsReport(database.sql, {
-            from: flags.from,
-            to: flags.to,
-            policyId: flags.policy,
-          }),
-      );
-      if (flags.format === "json") writeJson(ctx.io.stdout, reportToJson(report));
-      else ctx.io.stdout.write(renderReport(report, flags.format));
+      const { run } = await import("../actions/report.ts");
+      await run(ctx, flags);
     });
 };

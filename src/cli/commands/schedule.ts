@@ -5,10 +5,11 @@
  * the range. Human-readable output, or JSON with --json.
  */
 import { type Command, InvalidArgumentError } from "commander";
-import { SCHEDULE_OVERLAP_POLICIES, type ScheduleOverlapName } from "../../config.ts";
 import { isValidDate } from "../../domain/calendar.ts";
+import { SCHEDULE_OVERLAP_POLICIES, type ScheduleOverlapName } from "../../schedule-overlap.ts";
+import type { JsonFlag } from "../actions/schedule.ts";
 import type { CliContext, RegisterCommand } from "../context.ts";
-import { CliError, ExitCode, writeJson } from "../io.ts";
+import { CliError, ExitCode } from "../io.ts";
 
 function dateOption(flag: string) {
   return (value: string): string => {
@@ -41,22 +42,8 @@ Examples:
   claims schedule backfill --from 2025-03-01 --to 2025-03-31
   claims schedule backfill --from 2025-03-01 --to 2025-03-31 --wait`;
 
-interface JsonFlag {
-  json?: boolean;
-}
-
-async function temporal() {
-  const [support, schedule] = await Promise.all([
-    import("../../temporal/cli-support.ts"),
-    import("../../temporal/schedule.ts"),
-  ]);
-  return { ...support, ...schedule };
-}
-
-function print(ctx: CliContext, json: boolean | undefined, value: unknown, text: string): void {
-  if (json) writeJson(ctx.io.stdout, value);
-  else ctx.io.stdout.write(text.endsWith("\n") ? text : text + "\n");
-}
+/** The subcommands' bodies: they load the Temporal client, only when one runs. */
+const actions = () => import("../actions/schedule.ts");
 
 function addEnsure(schedule: Command, ctx: CliContext): void {
   schedule.command("ensure")
@@ -69,18 +56,7 @@ function addEnsure(schedule: Command, ctx: CliContext): void {
     )
     .option("--json", "print JSON")
     .action(async (options: JsonFlag & { overlap?: ScheduleOverlapName }) => {
-      const t = await temporal();
-      const result = await t.withTemporalClient(
-        ctx,
-        (client, config) => t.ensureSchedule(client, config, { overlap: options.overlap }),
-      );
-      print(
-        ctx,
-        options.json,
-        result,
-        `schedule ${result.scheduleId} ${result.action}: daily at ${result.time} ${result.timezone}, ` +
-          `overlap ${result.overlap}, catch-up window ${result.catchupWindow}`,
-      );
+      await (await actions()).ensure(ctx, options);
     });
 }
 
@@ -89,26 +65,7 @@ function addDescribe(schedule: Command, ctx: CliContext): void {
     .description("show the schedule: state, policies, recent and next runs with their claim dates")
     .option("--json", "print JSON")
     .action(async (options: JsonFlag) => {
-      const t = await temporal();
-      const view = await t.withTemporalClient(
-        ctx,
-        (client, config) => t.describeSchedule(client, config),
-      );
-      const lines = [
-        `schedule ${view.scheduleId}: ${view.paused ? "PAUSED" : "active"}` +
-        (view.note ? ` (${view.note})` : ""),
-        `  runs ${view.workflowType} on task queue ${view.taskQueue}, timezone ${
-          view.timezone ?? "UTC"
-        }, overlap ${view.overlap}, catch-up window ${view.catchupWindowMs} ms`,
-        `  actions taken ${view.actionsTaken}, missed (catch-up window) ${view.missedCatchupWindow}, ` +
-        `skipped (overlap) ${view.skippedOverlap}`,
-        ...view.running.map((id) => `  running: ${id}`),
-        ...view.recent.map((r) =>
-          `  recent: ${r.nominalTime} -> claim date ${r.claimDate} (${r.workflowId})`
-        ),
-        ...view.next.map((n) => `  next:   ${n.nominalTime} -> claim date ${n.claimDate}`),
-      ];
-      print(ctx, options.json, view, lines.join("\n"));
+      await (await actions()).describe(ctx, options);
     });
 }
 
@@ -123,14 +80,7 @@ function addStateCommand(
     .option("--note <text>", "why (shown by describe)")
     .option("--json", "print JSON")
     .action(async (options: JsonFlag & { note?: string }) => {
-      const t = await temporal();
-      const scheduleId = await t.withTemporalClient(ctx, async (client, config) => {
-        if (name === "pause") await t.pauseSchedule(client, config, options.note);
-        else await t.unpauseSchedule(client, config, options.note);
-        return config.schedule.id;
-      });
-      const state = name === "pause" ? "paused" : "unpaused";
-      print(ctx, options.json, { scheduleId, state }, `schedule ${scheduleId} ${state}`);
+      await (await actions()).setState(ctx, name, options);
     });
 }
 
@@ -139,12 +89,7 @@ function addTrigger(schedule: Command, ctx: CliContext): void {
     .description("start a daily run now (nominal time now: claim date = yesterday, UTC)")
     .option("--json", "print JSON")
     .action(async (options: JsonFlag) => {
-      const t = await temporal();
-      const scheduleId = await t.withTemporalClient(ctx, async (client, config) => {
-        await t.triggerSchedule(client, config);
-        return config.schedule.id;
-      });
-      print(ctx, options.json, { scheduleId, triggered: true }, `schedule ${scheduleId} triggered`);
+      await (await actions()).trigger(ctx, options);
     });
 }
 
@@ -162,38 +107,7 @@ function addBackfill(schedule: Command, ctx: CliContext): void {
       if (options.from > options.to) {
         throw new CliError(`--from ${options.from} is after --to ${options.to}`, ExitCode.INVALID);
       }
-      const t = await temporal();
-      // The range is checked before connecting: bad flags are exit 2 even with Temporal down.
-      try {
-        t.checkBackfillRange(ctx.config(), options.from, options.to);
-      } catch (error) {
-        if (error instanceof t.BackfillRangeError) {
-          throw new CliError(error.message, ExitCode.INVALID, { cause: error });
-        }
-        throw error;
-      }
-      await t.withTemporalClient(ctx, async (client, config) => {
-        const requestedAt = new Date();
-        let result: Awaited<ReturnType<typeof t.backfillSchedule>>;
-        try {
-          result = await t.backfillSchedule(client, config, options.from, options.to);
-        } catch (error) {
-          if (error instanceof t.BackfillRangeError) {
-            throw new CliError(error.message, ExitCode.INVALID, { cause: error });
-          }
-          throw error;
-        }
-        const count = result.claimDates.length + result.manualRuns.length;
-        const started =
-          `schedule ${result.scheduleId}: backfill of ${count} claim date(s) ${result.from} to ${result.to} started` +
-          (result.manualRuns.length
-            ? ` (${result.manualRuns.length} as manual runs: no nominal time that day)`
-            : "");
-        if (!options.wait) return print(ctx, options.json, result, started);
-        if (!options.json) ctx.io.stdout.write(started + "\n");
-        const { followBackfill } = await import("../../temporal/backfill-follow.ts");
-        await followBackfill(ctx, client, config, result, requestedAt, options.json);
-      });
+      await (await actions()).backfill(ctx, options);
     });
 }
 
@@ -202,18 +116,7 @@ function addDelete(schedule: Command, ctx: CliContext): void {
     .description("delete the schedule (running daily runs go on); no-op when it does not exist")
     .option("--json", "print JSON")
     .action(async (options: JsonFlag) => {
-      const t = await temporal();
-      const [scheduleId, deleted] = await t.withTemporalClient(
-        ctx,
-        async (client, config) =>
-          [config.schedule.id, await t.deleteSchedule(client, config)] as const,
-      );
-      print(
-        ctx,
-        options.json,
-        { scheduleId, deleted },
-        deleted ? `schedule ${scheduleId} deleted` : `schedule ${scheduleId} did not exist`,
-      );
+      await (await actions()).remove(ctx, options);
     });
 }
 

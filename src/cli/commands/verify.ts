@@ -3,19 +3,9 @@
  * stored events and reports each difference, cap breach, ledger gap and orphan; exit 1 when
  * anything is off, 0 with a one-line summary otherwise.
  */
-import { formatProblem } from "../../verify/problems.ts";
-import { summaryLine, verifyStore } from "../../verify/verify-store.ts";
+import type { VerifyFlags } from "../actions/verify.ts";
 import type { RegisterCommand } from "../context.ts";
-import { ExitCode, writeJson } from "../io.ts";
-import { checkRange, dateFlag, integerFlag, withDatabase } from "./ops-shared.ts";
-
-interface VerifyFlags {
-  from?: string;
-  to?: string;
-  json?: boolean;
-  limit: number;
-  pageSize: number;
-}
+import { checkRange, dateFlag, integerFlag } from "../flags.ts";
 
 export const registerVerify: RegisterCommand = (program, ctx) => {
   program
@@ -55,28 +45,7 @@ Reads one page of policies at a time in one consistent snapshot, so any size wor
     )
     .action(async (flags: VerifyFlags) => {
       checkRange(flags.from, flags.to);
-      const range = flags.from !== undefined || flags.to !== undefined
-        ? { from: flags.from ?? "0001-01-01", to: flags.to ?? "9999-12-31" }
-        : undefined;
-      let printed = 0;
-      const summary = await withDatabase(ctx, "verifying", (database) =>
-        verifyStore(database.sql, {
-          range,
-          pageSize: flags.pageSize,
-          maxListed: flags.limit,
-          onProblem: flags.json ? undefined : (problem) => {
-            if (printed++ < flags.limit) ctx.io.stdout.write(formatProblem(problem) + "\n");
-          },
-        }));
-      if (flags.json) writeJson(ctx.io.stdout, summary);
-      else {
-        if (summary.problems > summary.listed.length) {
-          ctx.io.stdout.write(
-            `… ${summary.problems - summary.listed.length} more problem(s) not listed (--limit)\n`,
-          );
-        }
-        ctx.io.stdout.write(summaryLine(summary) + "\n");
-      }
-      if (!summary.ok) ctx.setExitCode(ExitCode.FAILED);
+      const { run } = await import("../actions/verify.ts");
+      await run(ctx, flags);
     });
 };

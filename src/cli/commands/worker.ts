@@ -4,18 +4,8 @@
  * connections and exits 0. Logs are JSON lines on stdout; metrics on METRICS_PORT.
  * Runs on Node.js (`npm run claims -- worker`) and on Deno (`deno task worker`).
  */
-import path from "node:path";
+import type { WorkerOptions } from "../actions/worker.ts";
 import type { RegisterCommand } from "../context.ts";
-import { ExitCode } from "../io.ts";
-import { createLogger } from "../../log.ts";
-import { urlPassword } from "../../redact.ts";
-import { installPostgresDriverCrashGuard } from "../../store/driver-crash-guard.ts";
-
-interface WorkerOptions {
-  migrate: boolean;
-  workflowBundle?: string;
-  writeBundle?: string;
-}
 
 export const registerWorker: RegisterCommand = (program, ctx) => {
   program.command("worker")
@@ -25,7 +15,8 @@ export const registerWorker: RegisterCommand = (program, ctx) => {
     .option("--no-migrate", "do not apply pending database migrations at start")
     .option(
       "--workflow-bundle <file>",
-      "use this prebuilt workflow bundle (see --write-bundle) instead of bundling at start",
+      "use this prebuilt workflow bundle (see --write-bundle) instead of bundling at start " +
+        "(the built CLI, dist/cli.js, uses dist/workflows.js when present)",
     )
     .option(
       "--write-bundle <file>",
@@ -50,36 +41,11 @@ Start-up failures (one line each, naming the fix):
 
 Examples:
   TEMPORAL_ADDRESS=127.0.0.1:7233 METRICS_PORT=9464 npm run claims -- worker
-  TEMPORAL_ADDRESS=127.0.0.1:7233 METRICS_PORT=9464 deno task worker     (the same worker on Deno)`,
+  TEMPORAL_ADDRESS=127.0.0.1:7233 METRICS_PORT=9464 deno task worker     (the same worker on Deno)
+  TEMPORAL_ADDRESS=127.0.0.1:7233 METRICS_PORT=9464 node dist/cli.js worker   (the built CLI)`,
     )
     .action(async (options: WorkerOptions) => {
-      const config = ctx.config();
-      const log = createLogger({
-        level: config.logLevel,
-        write: (line) => ctx.io.stdout.write(line + "\n"),
-        secrets: [
-          config.temporal.apiKey,
-          urlPassword(config.databaseUrl),
-          urlPassword(config.redisUrl),
-        ],
-      }).child({ component: "worker" });
-      installPostgresDriverCrashGuard(log);
-      const { runWorker, writeWorkflowBundle } = await import("../../temporal/worker.ts");
-      if (options.writeBundle) {
-        const file = path.resolve(ctx.io.cwd, options.writeBundle);
-        const { bytes } = await writeWorkflowBundle(file, log);
-        log.info("workflow bundle written", { file, bytes });
-        return;
-      }
-      await runWorker({
-        config,
-        log,
-        signal: ctx.io.signal,
-        migrate: options.migrate,
-        workflowBundlePath: options.workflowBundle
-          ? path.resolve(ctx.io.cwd, options.workflowBundle)
-          : undefined,
-      });
-      ctx.setExitCode(ExitCode.OK);
+      const { run } = await import("../actions/worker.ts");
+      await run(ctx, options);
     });
 };

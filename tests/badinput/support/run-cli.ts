@@ -1,7 +1,8 @@
 /**
  * Runs the CLI on one bad input: in-process through runCli with captured streams (thousands
- * of cases in seconds), or as a real process of this runtime (`node --import tsx` under Node,
- * `deno run -A` under Deno) to prove exit codes and streams end to end.
+ * of cases in seconds), or as a real process of this runtime (`node dist/cli.js` with
+ * CLAIMS_CLI=dist or `node --import tsx` under Node, `deno run -A` under Deno) to prove exit
+ * codes and streams end to end.
  */
 import { Buffer } from "node:buffer";
 import { spawn } from "node:child_process";
@@ -10,6 +11,7 @@ import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { CliIO } from "../../../src/cli/io.ts";
 import { runCli } from "../../../src/cli/program.ts";
+import { claimsCommand, cliBuild } from "../../../scripts/lib/runtimes.ts";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
@@ -40,8 +42,12 @@ export async function runInProcess(
 
 const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
 
-/** The command line that runs src/cli/main.ts on this runtime, from any working directory. */
+/**
+ * The command line that runs the CLI on this runtime, from any working directory: under Node
+ * the build in dist/ with CLAIMS_CLI=dist (as `make test-node` runs it), else src/cli/main.ts.
+ */
 function runtimeCommand(): { command: string; args: string[] } {
+  if (!deno && cliBuild() === "dist") return claimsCommand("node");
   const main = path.join(repoRoot, "src/cli/main.ts");
   if (deno) {
     return {

@@ -8,6 +8,7 @@ import path from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { test } from "../../support/test.ts";
+import { claimsCommand, currentRuntime } from "../../../scripts/lib/runtimes.ts";
 import { useTestDatabase } from "../../support/database.ts";
 import { useTestRedis } from "../../support/redis.ts";
 import { runCli } from "../../../src/cli/program.ts";
@@ -116,11 +117,8 @@ test("claims locks: a service down is one line naming it, exit 3, and no passwor
 });
 
 test("claims locks as a subprocess: exit code and stderr as a shell sees them", async () => {
-  const isDeno = "Deno" in globalThis;
-  const args = isDeno
-    ? ["run", "-A", "--no-check", "src/cli/main.ts", "locks"]
-    : ["--import", "tsx", "src/cli/main.ts", "locks"];
-  const child = spawn(process.execPath, args, {
+  const { command, args } = claimsCommand(currentRuntime, ["locks"]);
+  const child = spawn(command, args, {
     cwd: repoRoot,
     env: {
       ...process.env,

@@ -18,7 +18,7 @@ import {
 import { lockIdOf, lockIdParts } from "../../../src/locks/postgres/lock-id.ts";
 import { fenceKeyOf, fenceTtlFor, parseLockValue } from "../../../src/locks/redis/scripts.ts";
 import { refreshIntervalFor } from "../../../src/locks/keeper.ts";
-import { formatDuration } from "../../../src/cli/commands/locks.ts";
+import { formatDuration } from "../../../src/cli/actions/locks.ts";
 
 const invalidInput = (pattern: RegExp) => (error: unknown) =>
   error instanceof ClaimsError && error.code === ErrorCodes.INPUT_INVALID &&

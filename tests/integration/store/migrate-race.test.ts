@@ -10,6 +10,7 @@ import path from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { test } from "../../support/test.ts";
+import { claimsCommand } from "../../../scripts/lib/runtimes.ts";
 import { databaseUrlFor, dropTestDatabase } from "../../support/database.ts";
 import { connectSql } from "../../../src/store/connection.ts";
 
@@ -23,7 +24,8 @@ interface Run {
 
 function migrate(databaseUrl: string, args: string[] = ["--json"]): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn("node", ["--import", "tsx", "src/cli/main.ts", "migrate", ...args], {
+    const { command, args: argv } = claimsCommand("node", ["migrate", ...args]);
+    const child = spawn(command, argv, {
       cwd: repoRoot,
       env: { ...process.env, DATABASE_URL: databaseUrl },
       stdio: ["ignore", "pipe", "pipe"],

@@ -8,7 +8,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import type { CliIO } from "../../../../src/cli/io.ts";
 import { runCli } from "../../../../src/cli/program.ts";
-import { currentRuntime, scriptCommand } from "../../../../scripts/lib/runtimes.ts";
+import { claimsCommand, currentRuntime } from "../../../../scripts/lib/runtimes.ts";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
 
@@ -50,12 +50,9 @@ export function runClaimsProcess(
   env: Record<string, string | undefined>,
   timeoutMs = 60_000,
 ): Promise<CliRun> {
-  // The same CLI on the runtime running the tests.
-  const { command, args } = scriptCommand(
-    currentRuntime,
-    path.join(repoRoot, "src/cli/main.ts"),
-    argv,
-  );
+  // The same CLI on the runtime running the tests (under Node the build in dist/ with
+  // CLAIMS_CLI=dist, as `make test-node` runs it).
+  const { command, args } = claimsCommand(currentRuntime, argv);
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: repoRoot,
