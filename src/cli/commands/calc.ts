@@ -28,7 +28,14 @@ export const registerCalc: RegisterCommand = (program, ctx) => {
     .addHelpText("after", EXAMPLE)
     .action(async (flags: { input: string }) => {
       const raw = await readJsonFile(flags.input, ctx.io.cwd, "--input");
-      const parsed = parseCalcInput(raw);
+      if (raw.problems.length > 0) {
+        ctx.io.stderr.write(
+          raw.problems.map((p) => `${p.field || "(root)"}: ${p.message}\n`).join(""),
+        );
+        ctx.setExitCode(ExitCode.INVALID);
+        return;
+      }
+      const parsed = parseCalcInput(raw.value);
       if (!parsed.ok) {
         ctx.io.stderr.write(
           parsed.problems.map((p) => `${p.path}: ${p.message}\n`).join(""),
