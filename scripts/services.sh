@@ -2,7 +2,9 @@
 # Brings up what the project needs on this machine, idempotently and quickly when all is up:
 #   PostgreSQL on 127.0.0.1:5432, Redis on 127.0.0.1:6379 (checked with a real connection,
 #   started with this machine's standard commands when down), and the Temporal CLI dev-server
-#   binary at .cache/bin/temporal (built from Go modules, never downloaded prebuilt).
+#   binary at .cache/bin/temporal (built from Go modules, never downloaded prebuilt), and the
+#   tools tests use to start private servers: openssl, the PostgreSQL server binaries (initdb,
+#   pg_ctl) and a redis-server built with TLS (Debian packages, installed when missing).
 # Shared by `make services`, the test runner and .ci/run.
 set -euo pipefail
 
@@ -77,14 +79,39 @@ ensure_temporal_cli() {
   say "temporal CLI built in $((SECONDS - started)) s"
 }
 
+apt_install() { # package...
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    fail "missing $*: install it (apt-get install $*)"
+  fi
+  say "installing $* (apt-get)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1 ||
+    { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1; } ||
+    fail "apt-get install $* failed"
+}
+
+# Private servers in tests (tests/support/private-postgres.ts, private-redis.ts, test-ca.ts).
+ensure_test_tools() {
+  command -v openssl >/dev/null 2>&1 || apt_install openssl
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${PG_BIN:-}" ]; then
+    apt_install postgresql
+  fi
+  # A redis-server without TLS refuses --tls-port as an unknown directive.
+  if timeout 5 redis-server --port 0 --tls-port 1 --tls-cert-file /nonexistent 2>&1 | grep -qi "bad directive\|unrecognized"; then
+    fail "redis-server was built without TLS; install Debian's redis-server (built with TLS)"
+  fi
+  say "test tools present (openssl, initdb, redis-server with TLS)"
+}
+
 case "${1:-all}" in
   all)
     ensure_service PostgreSQL postgres_up start_postgres
     ensure_service Redis redis_up start_redis
     ensure_temporal_cli
+    ensure_test_tools
     ;;
+  tools) ensure_test_tools ;;
   postgres) ensure_service PostgreSQL postgres_up start_postgres ;;
   redis) ensure_service Redis redis_up start_redis ;;
   temporal) ensure_temporal_cli ;;
-  *) fail "unknown target '$1' (expected all, postgres, redis or temporal)" ;;
+  *) fail "unknown target '$1' (expected all, postgres, redis, temporal or tools)" ;;
 esac

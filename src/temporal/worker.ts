@@ -74,12 +74,13 @@ async function buildResources(options: RunWorkerOptions): Promise<Resources> {
   }
   const { config, log } = options;
   if (options.migrate ?? true) {
-    const result = await runMigrations(config.databaseUrl);
+    const result = await runMigrations(config.databaseUrl, config.database);
     if (result.applied > 0) log.info("migrations applied", { ...result });
   }
   const database: Database = connectDatabase(config.databaseUrl, {
     max: config.databasePoolMax,
     applicationName: "claims-worker",
+    session: config.database,
   });
   try {
     const locks = createLockBackend(config);

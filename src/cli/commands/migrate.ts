@@ -15,7 +15,8 @@ export const registerMigrate: RegisterCommand = (program, ctx) => {
     )
     .option("--json", "print the result as JSON")
     .action(async (options: { json?: boolean }) => {
-      const result = await runMigrations(ctx.config().databaseUrl);
+      const config = ctx.config();
+      const result = await runMigrations(config.databaseUrl, config.database);
       if (options.json) {
         writeJson(ctx.io.stdout, { ...result, alreadyApplied: result.total - result.applied });
         return;
