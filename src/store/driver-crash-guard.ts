@@ -21,14 +21,19 @@ export function isPostgresDeferredWriteOnClosedSocket(error: unknown): boolean {
 }
 
 let installed = false;
+let currentLog: Logger | undefined;
 
-/** Installs the guard once per process (long-running processes: the worker). */
+/**
+ * Installs the guard once per process (the CLI's entry point does, for every command); a later
+ * call only changes where the ignored error is logged (the worker: its JSON log).
+ */
 export function installPostgresDriverCrashGuard(log: Logger): void {
+  currentLog = log;
   if (installed) return;
   installed = true;
   process.on("uncaughtException", (error, origin) => {
     if (isPostgresDeferredWriteOnClosedSocket(error)) {
-      log.warn("ignored postgres.js deferred write on a closed connection", {
+      currentLog?.warn("ignored postgres.js deferred write on a closed connection", {
         error: (error as Error).message,
       });
       return;
