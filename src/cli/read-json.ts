@@ -7,7 +7,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { type BuiltRecord, JsonDepthError, JsonSyntaxError } from "../json/strict-builder.ts";
-import { parseStrictJson } from "../json/parse-strict.ts";
+import { parseStrictJsonText } from "../json/parse-strict.ts";
 import { CliError, ExitCode } from "./io.ts";
 
 const REASONS: Record<string, string> = {
@@ -25,9 +25,9 @@ function errorCode(error: unknown): string | undefined {
   return typeof code === "string" ? code : undefined;
 }
 
-/** Line and column (1-based, in characters) of a byte offset of UTF-8 text. */
-function lineAndColumn(bytes: Uint8Array, offset: number): string {
-  const before = new TextDecoder().decode(bytes.subarray(0, offset));
+/** Line and column (1-based, in characters) of a character offset of a text. */
+function lineAndColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset);
   const lastNewline = before.lastIndexOf("\n");
   const line = before.split("\n").length;
   return `line ${line}, column ${before.length - lastNewline}`;
@@ -60,15 +60,15 @@ export async function readJsonFile(file: string, cwd: string, flag: string): Pro
     throw new CliError(`${flag} ${file}: the file is empty; expected JSON`, ExitCode.INVALID);
   }
   try {
-    // The tokenizer skips a BOM some editors write.
-    return parseStrictJson(bytes);
+    // The lexer skips a BOM some editors write.
+    return parseStrictJsonText(text);
   } catch (error) {
     if (error instanceof JsonDepthError) {
       return { value: undefined, problems: [{ field: error.field, message: error.message }] };
     }
     if (!(error instanceof JsonSyntaxError)) throw error;
     throw new CliError(
-      `${flag} ${file}: not valid JSON at ${lineAndColumn(bytes, error.offset)}: ${error.message}`,
+      `${flag} ${file}: not valid JSON at ${lineAndColumn(text, error.offset)}: ${error.message}`,
       ExitCode.INVALID,
       { cause: error },
     );

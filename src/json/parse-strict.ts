@@ -3,6 +3,7 @@
  * strict builder: the same depth limit, duplicate-key check and number text as the streamed
  * .json import.
  */
+import { lexJson } from "./string-lexer.ts";
 import {
   type BuiltRecord,
   JsonSyntaxError,
@@ -26,8 +27,20 @@ export function tokenizerReason(error: unknown): string {
 }
 
 /**
- * Parses `bytes` (UTF-8, already checked) as one JSON value. Throws JsonSyntaxError (with the
- * byte offset) or JsonDepthError; duplicate keys come back as problems.
+ * Parses `text` as one JSON value. Throws JsonSyntaxError (with the character offset) or
+ * JsonDepthError; duplicate keys come back as problems.
+ */
+export function parseStrictJsonText(text: string, maxDepth = MAX_JSON_DEPTH): BuiltRecord {
+  let record: BuiltRecord | undefined;
+  const builder = new StrictJsonBuilder(0, (r) => (record = r), maxDepth);
+  lexJson(text, (token, value, offset) => builder.push(token, value, offset));
+  builder.end(text.length);
+  return record!;
+}
+
+/**
+ * Parses `bytes` (UTF-8, already checked) as one JSON value with the byte tokenizer the .json
+ * stream uses. Throws JsonSyntaxError (with the byte offset) or JsonDepthError.
  */
 export function parseStrictJson(bytes: Uint8Array, maxDepth = MAX_JSON_DEPTH): BuiltRecord {
   let record: BuiltRecord | undefined;
@@ -44,9 +57,4 @@ export function parseStrictJson(bytes: Uint8Array, maxDepth = MAX_JSON_DEPTH): B
   }
   builder.end(bytes.length);
   return record!;
-}
-
-/** 1-based column (in characters) of a byte offset into UTF-8 bytes. */
-export function columnOf(bytes: Uint8Array, offset: number): number {
-  return new TextDecoder().decode(bytes.subarray(0, Math.min(offset, bytes.length))).length + 1;
 }

@@ -3,12 +3,14 @@
  * JSON.parse for any JSON within the depth limit (a law over random documents), and the
  * differences on purpose: a depth limit checked while streaming, duplicate keys named at their
  * path, numbers kept as text where a float would change them, grammar errors with offsets.
+ * Both lexers are held to it: the byte tokenizer of streamed .json files and the string lexer
+ * of JSON Lines lines and calc inputs; every case runs through both and must agree.
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { test } from "../../support/test.ts";
 import { NumberText } from "../../../src/domain/number-text.ts";
-import { parseStrictJson } from "../../../src/json/parse-strict.ts";
+import { parseStrictJson, parseStrictJsonText } from "../../../src/json/parse-strict.ts";
 import {
   type BuiltRecord,
   JsonDepthError,
@@ -19,7 +21,30 @@ import {
 } from "../../../src/json/strict-builder.ts";
 
 const encode = (text: string) => new TextEncoder().encode(text);
-const parse = (text: string) => parseStrictJson(encode(text));
+
+type Outcome = { ok: BuiltRecord } | { error: unknown };
+
+/** Both lexers: the same value and problems, or the same kind of error. */
+function parse(text: string): BuiltRecord {
+  const outcome = (fn: () => BuiltRecord): Outcome => {
+    try {
+      return { ok: fn() };
+    } catch (error) {
+      return { error };
+    }
+  };
+  const bytes = outcome(() => parseStrictJson(encode(text)));
+  const chars = outcome(() => parseStrictJsonText(text));
+  if ("ok" in bytes && "ok" in chars) {
+    assert.deepEqual(chars.ok, bytes.ok, `the lexers disagree on ${text.slice(0, 80)}`);
+    return chars.ok;
+  }
+  assert.ok("error" in bytes && "error" in chars, `only one lexer failed on ${text.slice(0, 80)}`);
+  const [b, c] = [bytes.error as Error, chars.error as Error];
+  assert.equal(c.constructor, b.constructor, `${c} / ${b}`);
+  if (c instanceof JsonDepthError) assert.equal(c.field, (b as JsonDepthError).field);
+  throw c;
+}
 
 /** NumberText back to the float JSON.parse would give, for comparisons. */
 function asJsonParse(value: unknown): unknown {
@@ -42,14 +67,17 @@ function asJsonParse(value: unknown): unknown {
 
 test("law: the same value as JSON.parse for any JSON within the depth limit", () => {
   fc.assert(
-    fc.property(fc.jsonValue({ maxDepth: MAX_JSON_DEPTH - 1 }), (value) => {
-      const text = JSON.stringify(value);
+    fc.property(fc.jsonValue({ maxDepth: MAX_JSON_DEPTH - 1 }), fc.boolean(), (value, pretty) => {
+      const text = JSON.stringify(value, null, pretty ? 2 : undefined);
       const built = parse(text);
       assert.deepEqual(built.problems, []);
       assert.deepEqual(asJsonParse(built.value), JSON.parse(text));
     }),
-    { numRuns: 300 },
+    { numRuns: 500 },
   );
+  // Escapes of every kind, surrogate pairs and lone surrogates included.
+  const escaped = '["\\u00e9\\n\\t\\"\\\\\\/", "\\ud83c\\udf27", "\\ud800", "\\udc00x", "é🌧"]';
+  assert.deepEqual(parse(escaped).value, JSON.parse(escaped));
 });
 
 test("nesting: 8 levels parse, 9 are refused at their path, 200,000 are refused at once", () => {
@@ -113,16 +141,33 @@ test("grammar the tokenizer leaves to its consumer is checked, with the byte off
     ['{"a":1]', 6, /unexpected ]/],
     ["[", 1, /ends inside a value/],
     ["", 0, /there is no JSON/],
+    ['"\t"', 1, /unescaped control character U\+0009|Unexpected/],
   ];
   for (const [text, offset, message] of cases) {
-    assert.throws(() => parse(text), (error: unknown) => {
+    assert.throws(() => parseStrictJsonText(text), (error: unknown) => {
       assert.ok(error instanceof JsonSyntaxError, `${text}: ${error}`);
       assert.equal(error.offset, offset, text);
       assert.match(error.message, message, text);
       return true;
     });
+    assert.throws(() => parseStrictJson(encode(text)), JsonSyntaxError, text);
   }
-  assert.throws(() => parse("{id: 1}"), JsonSyntaxError);
+  for (
+    const bad of [
+      "{id: 1}",
+      "[01]",
+      "[1.]",
+      "[1e]",
+      "[-]",
+      "[tru]",
+      "[nulll]",
+      '["\\x"]',
+      "'a'",
+      "[NaN]",
+    ]
+  ) {
+    assert.throws(() => parse(bad), JsonSyntaxError, bad);
+  }
 });
 
 test("records of a top-level array leave one at a time, numbered, the array itself never built", () => {
