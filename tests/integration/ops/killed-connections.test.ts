@@ -36,7 +36,10 @@ async function terminateWhen(
       where datname = ${database.name} and application_name = ${application}
         and pid <> pg_backend_pid()
         and case when ${where} = 'waiting on a lock' then wait_event_type = 'Lock'
-                 else xact_start is not null end`;
+                 -- inside a transaction of several statements: not a probe, and not the
+                 -- driver's type lookup when it connects (one implicit transaction)
+                 else state = 'idle in transaction' or (xact_start < query_start
+                   and query not like '%pg_catalog.pg_type%') end`;
     if (rows.length > 0) {
       for (const { pid } of rows) await admin`select pg_terminate_backend(${pid})`;
       return rows.length;
