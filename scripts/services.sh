@@ -10,6 +10,8 @@
 #   prebuilt. And the Debian packages the monitoring checks use: prometheus (promtool: the alert
 #   rules' tests) and chromium (the dashboard screenshot), installed with apt-get when missing
 #   (CI runs as root).
+#   And the tools tests use to start private servers: openssl, the PostgreSQL server binaries
+#   (initdb, pg_ctl) and a redis-server built with TLS (Debian packages, installed when missing).
 # Shared by `make services`, the test runner and .ci/run.
 set -euo pipefail
 
@@ -182,6 +184,29 @@ ensure_docker_compose() {
   say "docker-compose built in $((SECONDS - started)) s"
 }
 
+apt_install() { # package...
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    fail "missing $*: install it (apt-get install $*)"
+  fi
+  say "installing $* (apt-get)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1 ||
+    { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1; } ||
+    fail "apt-get install $* failed"
+}
+
+# Private servers in tests (tests/support/private-postgres.ts, private-redis.ts, test-ca.ts).
+ensure_test_tools() {
+  command -v openssl >/dev/null 2>&1 || apt_install openssl
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${PG_BIN:-}" ]; then
+    apt_install postgresql
+  fi
+  # A redis-server without TLS refuses --tls-port as an unknown directive.
+  if timeout 5 redis-server --port 0 --tls-port 1 --tls-cert-file /nonexistent 2>&1 | grep -qi "bad directive\|unrecognized"; then
+    fail "redis-server was built without TLS; install Debian's redis-server (built with TLS)"
+  fi
+  say "test tools present (openssl, initdb, redis-server with TLS)"
+}
+
 case "${1:-all}" in
   all)
     ensure_service PostgreSQL postgres_up start_postgres
@@ -190,12 +215,14 @@ case "${1:-all}" in
     ensure_monitoring_tools
     ensure_temporal_server
     ensure_docker_compose
+    ensure_test_tools
     ;;
   monitoring) ensure_monitoring_tools ;;
+  tools) ensure_test_tools ;;
   postgres) ensure_service PostgreSQL postgres_up start_postgres ;;
   redis) ensure_service Redis redis_up start_redis ;;
   temporal) ensure_temporal_cli ;;
   temporal-server) ensure_temporal_server ;;
   docker-compose) ensure_docker_compose ;;
-  *) fail "unknown target '$1' (expected all, postgres, redis, temporal, temporal-server, docker-compose or monitoring)" ;;
+  *) fail "unknown target '$1' (expected all, postgres, redis, temporal, temporal-server, docker-compose, monitoring or tools)" ;;
 esac

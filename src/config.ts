@@ -9,6 +9,15 @@ import { redact } from "./redact.ts";
 import { SCHEDULE_OVERLAP_POLICIES, type ScheduleOverlapName } from "./schedule-overlap.ts";
 
 export { SCHEDULE_OVERLAP_POLICIES, type ScheduleOverlapName };
+import {
+  type PostgresTlsEnv,
+  SSL_MODES,
+  type SslMode,
+  UNSUPPORTED_URL_TLS_PARAMS,
+} from "./tls/postgres.ts";
+import type { RedisTlsConfig } from "./tls/redis.ts";
+
+export type { PostgresTlsEnv, RedisTlsConfig };
 
 export type LockBackendName = "redis" | "postgres";
 
@@ -19,10 +28,23 @@ export interface TemporalTlsConfig {
   serverName?: string | undefined;
 }
 
+/** What every PostgreSQL session of this process is opened with (src/store/connection.ts). */
+export interface DatabaseSessionConfig {
+  /** statement_timeout of worker and CLI sessions, ms; 0: not set by claims. */
+  statementTimeoutMs: number;
+  /** idle_in_transaction_session_timeout, ms; 0: not set by claims. */
+  idleInTransactionTimeoutMs: number;
+  /** PGSSLMODE, PGSSLROOTCERT, PGSSLCERT, PGSSLKEY (DATABASE_URL's own parameters win). */
+  tls: PostgresTlsEnv;
+}
+
 export interface Config {
   databaseUrl: string;
   databasePoolMax: number;
+  database: DatabaseSessionConfig;
   redisUrl: string;
+  /** Trust and client certificate for rediss:// (REDIS_TLS_*); undefined when none is set. */
+  redisTls: RedisTlsConfig | undefined;
   temporal: {
     address: string;
     namespace: string;
@@ -98,13 +120,28 @@ const urlWithScheme = (schemes: readonly string[]) => (raw: string): string => {
 };
 
 /** libpq's sslmode values; postgres.js reads any other text as "TLS on", hiding a typo. */
-const SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
+const sslMode = (raw: string): SslMode => {
+  if (!SSL_MODES.includes(raw)) {
+    throw new Error(`must be one of ${SSL_MODES.join(", ")}, got "${redact(raw)}"`);
+  }
+  return raw as SslMode;
+};
 
 const postgresUrl = (raw: string): string => {
   const url = new URL(urlWithScheme(["postgres", "postgresql"])(raw));
   const sslmode = url.searchParams.get("sslmode");
   if (sslmode !== null && !SSL_MODES.includes(sslmode)) {
     throw new Error(`sslmode must be one of ${SSL_MODES.join(", ")}, got "${redact(sslmode)}"`);
+  }
+  for (const name of UNSUPPORTED_URL_TLS_PARAMS) {
+    if (url.searchParams.has(name)) {
+      throw new Error(
+        `${name} is not supported (sslmode, sslrootcert, sslcert and sslkey are); remove it`,
+      );
+    }
+  }
+  for (const name of ["sslrootcert", "sslcert", "sslkey"]) {
+    if (url.searchParams.get(name) === "") throw new Error(`${name} must name a file`);
   }
   return raw;
 };
@@ -228,7 +265,26 @@ export function loadConfig(env: Env): Config {
       postgresUrl,
     ),
     databasePoolMax: read("DATABASE_POOL_MAX", "10", intIn(1, 500)),
+    database: {
+      // No legitimate statement of the worker or the CLI runs for minutes (verify and imports
+      // work in pages); a stuck one is ended after 10. Migrations are exempt (migrate.ts).
+      statementTimeoutMs: read("DATABASE_STATEMENT_TIMEOUT_MS", "600000", intIn(0, 86_400_000)),
+      // A transaction waits on its client for milliseconds between statements; one that waits
+      // a minute has a stopped or partitioned client, and its row locks block everyone else.
+      idleInTransactionTimeoutMs: read(
+        "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+        "60000",
+        intIn(0, 86_400_000),
+      ),
+      tls: {
+        mode: read("PGSSLMODE", undefined, sslMode),
+        rootCert: read("PGSSLROOTCERT", undefined, nonEmpty(4096)),
+        cert: read("PGSSLCERT", undefined, nonEmpty(4096)),
+        key: read("PGSSLKEY", undefined, nonEmpty(4096)),
+      } as PostgresTlsEnv,
+    },
     redisUrl: read("REDIS_URL", DEFAULTS.REDIS_URL, redisUrl),
+    redisTls: undefined as RedisTlsConfig | undefined,
     temporal: {
       address: read("TEMPORAL_ADDRESS", DEFAULTS.TEMPORAL_ADDRESS, hostPort),
       namespace: read("TEMPORAL_NAMESPACE", DEFAULTS.TEMPORAL_NAMESPACE, nonEmpty(255)),
@@ -274,6 +330,36 @@ export function loadConfig(env: Env): Config {
     },
     logLevel: read("LOG_LEVEL", "info", oneOf(["debug", "info", "warn", "error"] as const)),
   };
+
+  const redisTls: RedisTlsConfig = {
+    caPath: read("REDIS_TLS_CA_PATH", undefined, nonEmpty(4096)),
+    certPath: read("REDIS_TLS_CERT_PATH", undefined, nonEmpty(4096)),
+    keyPath: read("REDIS_TLS_KEY_PATH", undefined, nonEmpty(4096)),
+    serverName: read("REDIS_TLS_SERVER_NAME", undefined, nonEmpty(255)),
+  };
+  if (Boolean(redisTls.certPath) !== Boolean(redisTls.keyPath)) {
+    problems.push(
+      "REDIS_TLS_CERT_PATH/REDIS_TLS_KEY_PATH: set both (a client certificate) or neither",
+    );
+  }
+  if (Object.values(redisTls).some(Boolean)) {
+    if (config.redisUrl !== undefined && !config.redisUrl.startsWith("rediss://")) {
+      problems.push(
+        "REDIS_TLS_*: set only for TLS connections; REDIS_URL must then use rediss://",
+      );
+    }
+    config.redisTls = redisTls;
+  }
+  const pgTls = config.database.tls;
+  const urlParams = config.databaseUrl ? new URL(config.databaseUrl).searchParams : undefined;
+  const certGiven = Boolean(urlParams?.get("sslcert") ?? pgTls.cert);
+  const keyGiven = Boolean(urlParams?.get("sslkey") ?? pgTls.key);
+  if (certGiven !== keyGiven) {
+    problems.push(
+      "sslcert/sslkey (DATABASE_URL or PGSSLCERT/PGSSLKEY): set both (a client certificate) " +
+        "or neither",
+    );
+  }
 
   const tls: TemporalTlsConfig = {
     certPath: read("TEMPORAL_TLS_CERT_PATH", undefined, nonEmpty(4096)),

@@ -1,7 +1,9 @@
 /**
  * Output rendering shared by the data commands: aligned text tables for terminals and CSV
- * (RFC 4180 quoting) for spreadsheets. JSON goes through writeJson in io.ts.
+ * (RFC 4180 quoting, formula cells neutralised: csv-cell.ts) for spreadsheets. JSON goes
+ * through writeJson in io.ts.
  */
+import { csvCell, quoteCsvField } from "./csv-cell.ts";
 
 export type OutputFormat = "table" | "json" | "csv";
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ["table", "json", "csv"];
@@ -40,15 +42,18 @@ export function renderTable<Row>(columns: readonly Column<Row>[], rows: readonly
   ].join("\n") + "\n";
 }
 
-/** One CSV field: quoted when it holds a comma, a quote, a line break or edge spaces. */
+/**
+ * One CSV field, RFC 4180 quoting only (no formula escaping): for files meant to be read back
+ * by `claims … import`, where a leading quote would become part of the value.
+ */
 export function csvField(value: unknown): string {
-  const text = cellText(value);
-  return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  return quoteCsvField(cellText(value));
 }
 
+/** CSV for people's spreadsheets: text cells that look like formulas are neutralised. */
 export function renderCsv<Row>(columns: readonly Column<Row>[], rows: readonly Row[]): string {
-  const lines = [columns.map((c) => csvField(c.header)).join(",")];
-  for (const row of rows) lines.push(columns.map((c) => csvField(c.value(row))).join(","));
+  const lines = [columns.map((c) => csvCell(c.header)).join(",")];
+  for (const row of rows) lines.push(columns.map((c) => csvCell(c.value(row))).join(","));
   return lines.join("\r\n") + "\r\n";
 }
 

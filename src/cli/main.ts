@@ -6,8 +6,19 @@
  * detaches), and the process exits with the command's exit code.
  */
 import process from "node:process";
+import { createLogger } from "../log.ts";
+import { installPostgresDriverCrashGuard } from "../store/driver-crash-guard.ts";
 import { runCli } from "./program.ts";
 import { ExitCode, processIO } from "./io.ts";
+
+// Every command that opens a database needs it: a connection killed under postgres.js
+// (pg_terminate_backend, a failover) can throw from a timer, and that uncaught TypeError would
+// end the command with exit 1 instead of the "lost the connection to PostgreSQL" (exit 3) its
+// failed queries report. Shown with --verbose only; the worker logs it as a warning.
+installPostgresDriverCrashGuard(createLogger({
+  level: process.argv.includes("--verbose") ? "debug" : "error",
+  write: (line) => process.stderr.write(line + "\n"),
+}));
 
 const controller = new AbortController();
 let interrupted = false;

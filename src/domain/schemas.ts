@@ -6,7 +6,16 @@
 import * as z from "zod";
 import { isValidDate, isValidTimeZone } from "./calendar.ts";
 import { ID_PATTERN } from "./ids.ts";
+import {
+  codePointName,
+  controlCharacterAt,
+  isSupportedDate,
+  isSupportedInstantMs,
+  loneSurrogateAt,
+  SUPPORTED_DATES,
+} from "./input-rules.ts";
 import { instantMs } from "./instant.ts";
+import { NumberText } from "./number-text.ts";
 
 export { ID_PATTERN, instantMs };
 export const MAX_SUM_INSURED = 1_000_000_000_000;
@@ -17,6 +26,7 @@ export const PAYOUT_MODES = ["once_per_day", "per_event"] as const;
 export const EVENT_STATUSES = ["active", "retracted"] as const;
 
 const show = (value: unknown): string => {
+  if (value instanceof NumberText) return value.text;
   if (typeof value === "string") {
     return JSON.stringify(value.length > 80 ? value.slice(0, 77) + "..." : value);
   }
@@ -48,13 +58,52 @@ const id = z.string({ error: expected("a string id") }).regex(ID_PATTERN, {
 const isIntegerIn = (value: unknown, min: number, max: number): value is number =>
   typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
 
+const numberText = (value: unknown): NumberText | undefined =>
+  value instanceof NumberText ? value : undefined;
+
+/**
+ * A number the readers kept as text (number-text.ts) becomes the exact integer it denotes;
+ * one that is not an exact integer stays text, and z.number() refuses it with its text.
+ * The declared input type stays `number` (what callers other than the readers pass).
+ */
+const exactInteger = <T extends z.ZodType>(schema: T) =>
+  z.preprocess<unknown, T, number>(
+    (value) => numberText(value)?.exactInteger() ?? value,
+    schema,
+  );
+
 const integerIn = (min: number, max: number, what = "an integer") =>
-  z.number({ error: expected(`${what} from ${min} to ${max}`) })
-    .refine((n) => isIntegerIn(n, min, max), {
-      // No `abort`: an explicitly aborted issue would stop the cross-field checks of the
-      // enclosing objects, and every bad field must be reported in one run.
-      error: (i) => `must be ${what} from ${min} to ${max}, got ${show(i.input)}`,
-    });
+  exactInteger(
+    z.number({ error: expected(`${what} from ${min} to ${max}`) })
+      .refine((n) => isIntegerIn(n, min, max), {
+        // No `abort`: an explicitly aborted issue would stop the cross-field checks of the
+        // enclosing objects, and every bad field must be reported in one run.
+        error: (i) => `must be ${what} from ${min} to ${max}, got ${show(i.input)}`,
+      }),
+  );
+
+/** Text that PostgreSQL stores as given and people can read: no controls, well-formed UTF-16. */
+const readableText = <T extends z.ZodString>(schema: T) =>
+  schema.superRefine((text, ctx) => {
+    const control = controlCharacterAt(text);
+    if (control >= 0) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must not contain control characters (U+0000-U+001F, U+007F-U+009F): ${
+          codePointName(text, control)
+        } at character ${control + 1} of ${show(text)}`,
+      });
+    }
+    const surrogate = loneSurrogateAt(text);
+    if (surrogate >= 0) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be well-formed Unicode: a lone surrogate ${
+          codePointName(text, surrogate)
+        } at character ${surrogate + 1} (an unpaired \\u escape in JSON?) of ${show(text)}`,
+      });
+    }
+  });
 
 const DATE_SHAPE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -62,7 +111,11 @@ const calendarDate = z.string({ error: expected("a YYYY-MM-DD date") })
   .regex(DATE_SHAPE, { error: (i) => `must be a YYYY-MM-DD date, got ${show(i.input)}` })
   // Only a date of the right shape can fail to exist: one message per bad date, not two.
   .refine((s) => !DATE_SHAPE.test(s) || isValidDate(s), {
-    error: (i) => `must be a date that exists (YYYY-MM-DD, year 0001-9999), got ${show(i.input)}`,
+    error: (i) => `must be a date that exists (YYYY-MM-DD), got ${show(i.input)}`,
+  })
+  .refine((s) => !DATE_SHAPE.test(s) || !isValidDate(s) || isSupportedDate(s), {
+    error: (i) =>
+      `must be a date from ${SUPPORTED_DATES} (the supported range), got ${show(i.input)}`,
   });
 
 const timezone = z.string({ error: expected("an IANA time zone name") })
@@ -74,19 +127,36 @@ const timezone = z.string({ error: expected("an IANA time zone name") })
   });
 
 const instant = z.string({ error: expected("an ISO-8601 instant string") })
-  .refine((s) => !Number.isNaN(instantMs(s)), {
-    error: (i) =>
-      `must be an ISO-8601 instant with Z or an offset (e.g. 2025-03-30T01:30:00+01:00), got ${
-        show(i.input)
-      }`,
+  // One parse for both rules: this runs for every event of every import.
+  .superRefine((s, ctx) => {
+    const ms = instantMs(s);
+    if (Number.isNaN(ms)) {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          `must be an ISO-8601 instant with Z or an offset (e.g. 2025-03-30T01:30:00+01:00), got ${
+            show(s)
+          }`,
+      });
+    } else if (!isSupportedInstantMs(ms)) {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          `must be an instant on a UTC date from ${SUPPORTED_DATES} (the supported range), got ${
+            show(s)
+          }`,
+      });
+    }
   });
 
 const enumOf = <T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: expected(`one of ${values.join(", ")}`) });
 
-const region = z.string({ error: expected("a string of 1-64 characters") })
-  .min(1, { error: (i) => `must be 1-64 characters, got ${show(i.input)}` })
-  .max(64, { error: (i) => `must be 1-64 characters, got ${show(i.input)}` });
+const region = readableText(
+  z.string({ error: expected("a string of 1-64 characters") })
+    .min(1, { error: (i) => `must be 1-64 characters, got ${show(i.input)}` })
+    .max(64, { error: (i) => `must be 1-64 characters, got ${show(i.input)}` }),
+);
 
 const bps = integerIn(0, BPS_DENOMINATOR, "an integer number of basis points");
 
@@ -184,12 +254,16 @@ export const RiskEventSchema = z.strictObject({
   tier: enumOf(TIERS),
   observedAt: instant,
   status: enumOf(EVENT_STATUSES).default("active"),
-  source: z.string({ error: expected("a string") })
-    .max(256, { error: (i) => `must be at most 256 characters, got ${show(i.input)}` })
-    .optional(),
-  value: z.number({ error: expected("a finite number") })
-    .refine(Number.isFinite, { error: (i) => `must be a finite number, got ${show(i.input)}` })
-    .optional(),
+  source: readableText(
+    z.string({ error: expected("a string") })
+      .max(256, { error: (i) => `must be at most 256 characters, got ${show(i.input)}` }),
+  ).optional(),
+  // A measurement, not money: the nearest float of the text is what it means.
+  value: z.preprocess<unknown, z.ZodNumber, number>(
+    (value) => numberText(value)?.finiteNumber() ?? value,
+    z.number({ error: expected("a finite number") })
+      .refine(Number.isFinite, { error: (i) => `must be a finite number, got ${show(i.input)}` }),
+  ).optional(),
 }, { error: objectError("an event object", EVENT_FIELDS) });
 
 export const ClaimSchema = z.strictObject({

@@ -1,8 +1,10 @@
 /**
  * The CSV shape of each import kind (SPEC §7): a header row naming the fields, nested fields
  * flattened with dots (`tierPayoutsBps.tier1`), an empty cell meaning an absent optional field,
- * and numbers converted for numeric fields only (an id of "007" stays a string).
+ * and numbers converted for numeric fields only (an id of "007" stays a string), exactly as the
+ * JSON readers convert them (number-text.ts).
  */
+import { numberFromText } from "../domain/number-text.ts";
 import type { ImportKind } from "./records.ts";
 
 export interface CsvColumn {
@@ -82,7 +84,8 @@ export function csvRecordMapper(
     columns.forEach((c, index) => {
       const cell = cells[index] ?? "";
       if (cell === "") return;
-      const value = c.numeric && JSON_NUMBER.test(cell.trim()) ? Number(cell.trim()) : cell;
+      // Numbers stay text unless a float holds them exactly (money must be exact).
+      const value = c.numeric && JSON_NUMBER.test(cell.trim()) ? numberFromText(cell.trim()) : cell;
       setPath(out, c.name.split("."), value);
     });
     return out;

@@ -68,13 +68,15 @@ export async function importPolicies(
  * (SERVICE_UNAVAILABLE maps to exit 3, STORAGE_FAILED to 1) and the error as cause.
  */
 function importFailed(file: string, error: unknown): ClaimsError {
-  const failure = storageError(`importing ${path.basename(file)}`, error);
+  const what = `importing ${path.basename(file)}`;
+  const failure = storageError(what, error);
   if (failure.code === ErrorCodes.INPUT_INVALID) return failure;
-  return new ClaimsError(
-    failure.code,
-    `importing ${path.basename(file)} failed, nothing was written: ${failure.message}`,
-    { cause: error },
-  );
+  const detail = failure.message.startsWith(`${what} failed: `)
+    ? failure.message.slice(what.length + 9)
+    : failure.message;
+  return new ClaimsError(failure.code, `${what} failed, nothing was written: ${detail}`, {
+    cause: error,
+  });
 }
 
 export async function importEvents(

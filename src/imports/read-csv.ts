@@ -7,6 +7,7 @@ import { parse } from "csv-parse";
 import { ClaimsError } from "../errors.ts";
 import { csvRecordMapper } from "./csv-columns.ts";
 import { fileError } from "./file-errors.ts";
+import { MAX_RECORD_BYTES } from "./limits.ts";
 import type { ImportKind, RawRecord } from "./records.ts";
 import { type ByteSink, readUtf8Chunks } from "./utf8-chunks.ts";
 
@@ -24,6 +25,8 @@ export async function* readCsv(
     info: true,
     skip_empty_lines: true,
     relax_column_count: false,
+    // The same cap as a JSON Lines line: a record is a few hundred bytes.
+    max_record_size: MAX_RECORD_BYTES,
   });
   async function* texts(): AsyncGenerator<string> {
     for await (const chunk of readUtf8Chunks(file, sink)) yield chunk.text;

@@ -1,4 +1,7 @@
 /** What the file readers produce: one raw record per row, before validation. */
+import type { RecordProblem } from "../json/strict-builder.ts";
+
+export type { RecordProblem };
 
 export type ImportKind = "policies" | "events";
 
@@ -11,8 +14,11 @@ export interface RawRecord {
   line?: number;
   /** The record as an object, ready for the domain schema. */
   value?: unknown;
-  /** Why the record could not be read at all (e.g. a JSON Lines line that is not JSON). */
-  error?: string;
+  /**
+   * Why the record could not be read as it stands (a JSON Lines line that is not JSON or is
+   * too long, a key twice in one object); the record is not validated further.
+   */
+  problems?: RecordProblem[];
 }
 
 /** `row 17` or `row 17 (line 18)`: how problems point into a file. */

@@ -29,7 +29,7 @@ export async function* validRowBatches<K extends ImportKind>(
   ) {
     rows++;
     const parsed = parseRow(validation.kind, record.value);
-    if (record.error !== undefined || !parsed.ok) {
+    if ((record.problems?.length ?? 0) > 0 || !parsed.ok) {
       throw changed(validation.file, `${rowLabel(record)} is no longer valid`);
     }
     batch.push(parsed.value);

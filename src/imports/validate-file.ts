@@ -56,8 +56,8 @@ function problemsOfRecord(kind: ImportKind, record: RawRecord): {
   id?: string;
 } {
   const at = { row: record.row, ...(record.line !== undefined ? { line: record.line } : {}) };
-  if (record.error !== undefined) {
-    return { problems: [{ ...at, field: "", message: record.error }] };
+  if (record.problems !== undefined && record.problems.length > 0) {
+    return { problems: record.problems.map((p) => ({ ...at, ...p })) };
   }
   const parsed = parseRow(kind, record.value);
   if (parsed.ok) return { problems: [], id: parsed.value.id };

@@ -8,6 +8,7 @@ import type { PostgresJsQueryResultHKT } from "drizzle-orm/postgres-js";
 import type { PgDatabase } from "drizzle-orm/pg-core";
 import { ClaimsError, ErrorCodes } from "../errors.ts";
 import { redact } from "../redact.ts";
+import { postgresDriverTls, type PostgresTlsEnv } from "../tls/postgres.ts";
 
 export type Sql = postgres.Sql;
 
@@ -37,20 +38,61 @@ export interface ConnectOptions {
    * (PgBouncer in transaction mode), which cannot keep a statement on one backend.
    */
   prepare?: boolean;
+  /** Session settings and TLS from the configuration (Config.database). */
+  session?: SessionSettings | undefined;
+}
+
+/**
+ * What every session is opened with: time limits (sent as startup parameters, so they hold
+ * from the first statement; 0 leaves the server's or role's own setting) and the TLS settings
+ * of the environment (PGSSLROOTCERT …; DATABASE_URL's own parameters win).
+ */
+export interface SessionSettings {
+  statementTimeoutMs?: number | undefined;
+  idleInTransactionTimeoutMs?: number | undefined;
+  tls?: PostgresTlsEnv | undefined;
+}
+
+/** Startup parameters of a session; a timeout of 0 (or none) is not sent. */
+export function sessionParameters(session: SessionSettings = {}): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (session.statementTimeoutMs) out["statement_timeout"] = String(session.statementTimeoutMs);
+  if (session.idleInTransactionTimeoutMs) {
+    out["idle_in_transaction_session_timeout"] = String(session.idleInTransactionTimeoutMs);
+  }
+  return out;
+}
+
+/**
+ * The postgres.js options every client of this project shares: the URL without its TLS
+ * parameters, TLS as libpq reads them (src/tls/postgres.ts), the session's startup
+ * parameters, and BIGINT (int8) as a JS bigint (money must never pass through a float).
+ */
+export function driverOptions(
+  url: string,
+  session: SessionSettings = {},
+  applicationName = "claims",
+): { url: string; options: postgres.Options<Record<string, postgres.PostgresType>> } {
+  const tls = postgresDriverTls(url, session.tls);
+  return {
+    url: tls.url,
+    options: {
+      ssl: tls.ssl,
+      onnotice: () => {},
+      types: { bigint: postgres.BigInt },
+      connection: { application_name: applicationName, ...sessionParameters(session) },
+    },
+  };
 }
 
 export function connectSql(url: string, options: ConnectOptions = {}): Sql {
-  return postgres(url, {
+  const driver = driverOptions(url, options.session, options.applicationName ?? "claims");
+  return postgres(driver.url, {
+    ...driver.options,
     max: options.max ?? 10,
     idle_timeout: options.idleTimeout ?? 30,
     connect_timeout: 10,
     prepare: options.prepare ?? true,
-    onnotice: () => {},
-    // BIGINT (int8) comes back as a JS bigint: money must never pass through a float.
-    types: {
-      bigint: postgres.BigInt,
-    },
-    connection: { application_name: options.applicationName ?? "claims" },
   });
 }
 
@@ -84,6 +126,7 @@ export const PgCodes = {
   DEADLOCK_DETECTED: "40P01",
   LOCK_NOT_AVAILABLE: "55P03",
   QUERY_CANCELED: "57014",
+  IDLE_IN_TRANSACTION_TIMEOUT: "25P03",
   CHECK_VIOLATION: "23514",
   FOREIGN_KEY_VIOLATION: "23503",
   CRASH_SHUTDOWN: "57P02",

@@ -7,6 +7,12 @@
  * way. Nothing is lost by ignoring that one error: the bytes were for a connection that is
  * gone, and its queries are failed by the driver's own close handling (our writes are retried
  * and fenced). Every other uncaught exception still ends the process, as Node would.
+ *
+ * The same driver leaves one promise unhandled when a connection closes inside a transaction:
+ * `sql.begin` races the transaction's body against the connection's close, rejects with the
+ * close, and the body's own rejection (the terminated query, 57P01) then has no handler. The
+ * failure is already reported through `begin`'s rejection; only that rejection (a PostgresError
+ * with a lost-connection SQLSTATE, or the driver's connection error) is ignored.
  */
 import process from "node:process";
 import type { Logger } from "../log.ts";
@@ -20,15 +26,49 @@ export function isPostgresDeferredWriteOnClosedSocket(error: unknown): boolean {
     /[\\/]postgres[\\/](?:cjs[\\/]|cf[\\/])?src[\\/]connection\.js/.test(stack);
 }
 
-let installed = false;
+/** SQLSTATEs of a server-side end of the session (class 08, 57P01-57P03). */
+const LOST_SESSION = /^(08...|57P0[123])$/;
+const DRIVER_CONNECTION_CODES = new Set([
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+]);
 
-/** Installs the guard once per process (long-running processes: the worker). */
+/** True only for a lost-connection error of the driver, left unhandled by `sql.begin`. */
+export function isPostgresLostConnectionRejection(reason: unknown): boolean {
+  if (!(reason instanceof Error)) return false;
+  const code = (reason as { code?: unknown }).code;
+  if (typeof code !== "string") return false;
+  if (reason.name === "PostgresError") return LOST_SESSION.test(code);
+  return DRIVER_CONNECTION_CODES.has(code) && /^write CONNECTION_/.test(reason.message);
+}
+
+let installed = false;
+let currentLog: Logger | undefined;
+
+/**
+ * Installs the guard once per process (the CLI's entry point does, for every command); a later
+ * call only changes where the ignored error is logged (the worker: its JSON log).
+ */
 export function installPostgresDriverCrashGuard(log: Logger): void {
+  currentLog = log;
   if (installed) return;
   installed = true;
+  // A listener of its own (Node and Deno both call it): any other unhandled rejection ends the
+  // process as Node's default would, with its stack and exit code 1.
+  process.on("unhandledRejection", (reason) => {
+    if (isPostgresLostConnectionRejection(reason)) {
+      currentLog?.warn("ignored a lost PostgreSQL connection's unhandled rejection", {
+        error: (reason as Error).message,
+      });
+      return;
+    }
+    process.stderr.write(`unhandledRejection: ${(reason as Error)?.stack ?? String(reason)}\n`);
+    process.exit(1);
+  });
   process.on("uncaughtException", (error, origin) => {
     if (isPostgresDeferredWriteOnClosedSocket(error)) {
-      log.warn("ignored postgres.js deferred write on a closed connection", {
+      currentLog?.warn("ignored postgres.js deferred write on a closed connection", {
         error: (error as Error).message,
       });
       return;

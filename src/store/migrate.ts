@@ -10,7 +10,15 @@ import { migrate as drizzleMigrate } from "drizzle-orm/postgres-js/migrator";
 import { appRoot } from "../app-layout.ts";
 import { ClaimsError, ErrorCodes } from "../errors.ts";
 import { redact } from "../redact.ts";
-import { connectSql, pgCode, PgCodes, splitDatabaseUrl } from "./connection.ts";
+import { describeTlsFailure, POSTGRES_TLS } from "../tls/errors.ts";
+import {
+  connectSql,
+  pgCode,
+  PgCodes,
+  type SessionSettings,
+  splitDatabaseUrl,
+} from "./connection.ts";
+import { isConnectionLoss } from "./storage-errors.ts";
 
 export const migrationsFolder = path.join(appRoot, "drizzle");
 
@@ -28,24 +36,46 @@ export interface MigrateResult {
   total: number;
 }
 
-export async function ensureDatabase(url: string): Promise<boolean> {
+/**
+ * Migration sessions: no statement timeout (a migration may rewrite a large table, and the
+ * runner waits on the advisory lock while another process migrates); the rest as configured.
+ */
+function migrationSession(session: SessionSettings): SessionSettings {
+  return { ...session, statementTimeoutMs: 0 };
+}
+
+/** "cannot connect to PostgreSQL at URL: why" (a failed certificate check said so). */
+export function cannotConnect(url: string, error: unknown): ClaimsError {
+  const why = describeTlsFailure(error, POSTGRES_TLS) ?? (error as Error).message;
+  return new ClaimsError(
+    ErrorCodes.SERVICE_UNAVAILABLE,
+    `cannot connect to PostgreSQL at ${redact(url)} (check DATABASE_URL and that the server ` +
+      `runs): ${redact(why)}`,
+    { cause: error },
+  );
+}
+
+export async function ensureDatabase(url: string, session: SessionSettings = {}): Promise<boolean> {
   const { name, maintenanceUrl } = splitDatabaseUrl(url);
-  const probe = connectSql(url, { max: 1, applicationName: "claims-migrate" });
+  const probe = connectSql(url, {
+    max: 1,
+    applicationName: "claims-migrate",
+    session: migrationSession(session),
+  });
   try {
     await probe`select 1`;
     return false;
   } catch (error) {
-    if (pgCode(error) !== PgCodes.INVALID_CATALOG_NAME) {
-      throw new ClaimsError(
-        ErrorCodes.SERVICE_UNAVAILABLE,
-        `cannot connect to PostgreSQL at ${redact(url)}: ${redact((error as Error).message)}`,
-        { cause: error },
-      );
-    }
+    if (error instanceof ClaimsError) throw error;
+    if (pgCode(error) !== PgCodes.INVALID_CATALOG_NAME) throw cannotConnect(url, error);
   } finally {
     await probe.end({ timeout: 5 });
   }
-  const admin = connectSql(maintenanceUrl, { max: 1, applicationName: "claims-migrate" });
+  const admin = connectSql(maintenanceUrl, {
+    max: 1,
+    applicationName: "claims-migrate",
+    session: migrationSession(session),
+  });
   try {
     await admin.unsafe(`create database "${name.replaceAll('"', '""')}"`);
     return true;
@@ -76,11 +106,18 @@ export function journalEntries(): number {
  * processes may call this at the same moment: the database is created once (a lost creation
  * race counts as "exists") and the migrations are applied once, under the advisory lock.
  */
-export async function runMigrations(url: string): Promise<MigrateResult> {
+export async function runMigrations(
+  url: string,
+  session: SessionSettings = {},
+): Promise<MigrateResult> {
   const database = splitDatabaseUrl(url).name;
-  const databaseCreated = await ensureDatabase(url);
+  const databaseCreated = await ensureDatabase(url, session);
   const total = journalEntries();
-  const sql = connectSql(url, { max: 1, applicationName: "claims-migrate" });
+  const sql = connectSql(url, {
+    max: 1,
+    applicationName: "claims-migrate",
+    session: migrationSession(session),
+  });
   try {
     await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY.toString()}::bigint)`;
     try {
@@ -94,6 +131,16 @@ export async function runMigrations(url: string): Promise<MigrateResult> {
     }
   } catch (error) {
     if (error instanceof ClaimsError) throw error;
+    if (isConnectionLoss(pgCode(error))) {
+      // The migration's transaction rolled back with the connection: run it again.
+      throw new ClaimsError(
+        ErrorCodes.SERVICE_UNAVAILABLE,
+        `migration failed: lost the connection to PostgreSQL (${
+          redact((error as Error).message)
+        }); nothing of the interrupted migration was applied: run \`claims migrate\` again`,
+        { cause: error },
+      );
+    }
     throw new ClaimsError(
       ErrorCodes.MIGRATION_FAILED,
       `migration failed: ${redact((error as Error).message)}`,

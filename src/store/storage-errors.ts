@@ -7,6 +7,7 @@
  */
 import { ClaimsError, ErrorCodes } from "../errors.ts";
 import { redact } from "../redact.ts";
+import { describeTlsFailure, POSTGRES_TLS } from "../tls/errors.ts";
 import { pgCode, PgCodes, rootDatabaseError } from "./connection.ts";
 
 /** postgres.js raises these (as `code`) when the socket, not the server, failed. */
@@ -34,7 +35,8 @@ const TRANSIENT_SQLSTATES: ReadonlySet<string> = new Set([
   PgCodes.TOO_MANY_CONNECTIONS,
 ]);
 
-function isConnectionLoss(code: string | undefined): boolean {
+/** True for the codes of a lost or refused connection (the driver's or PostgreSQL's). */
+export function isConnectionLoss(code: string | undefined): boolean {
   if (code === undefined) return false;
   return CONNECTION_ERROR_CODES.has(code) || code.startsWith("08") ||
     code === PgCodes.ADMIN_SHUTDOWN || code === PgCodes.CRASH_SHUTDOWN ||
@@ -56,6 +58,17 @@ export function isTransientStorageError(error: unknown): boolean {
   return code !== undefined && (TRANSIENT_SQLSTATES.has(code) || isConnectionLoss(code));
 }
 
+/** Which setting ended the statement or session, when one of ours did. */
+function timeoutHint(code: string | undefined, message: string): string {
+  if (code === PgCodes.QUERY_CANCELED && /statement timeout/.test(message)) {
+    return "; the limit is DATABASE_STATEMENT_TIMEOUT_MS (0 turns it off)";
+  }
+  if (code === PgCodes.IDLE_IN_TRANSACTION_TIMEOUT) {
+    return "; the limit is DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS (0 turns it off)";
+  }
+  return "";
+}
+
 /**
  * Wraps a failure of `what` (e.g. "writing 500 policy-days") as a ClaimsError; ClaimsErrors
  * pass through unchanged. The cause is the driver's error, not Drizzle's wrapper around it.
@@ -63,12 +76,24 @@ export function isTransientStorageError(error: unknown): boolean {
 export function storageError(what: string, error: unknown): ClaimsError {
   if (error instanceof ClaimsError) return error;
   const root = rootDatabaseError(error);
+  const tls = describeTlsFailure(root, POSTGRES_TLS);
+  if (tls !== undefined) {
+    return new ClaimsError(ErrorCodes.SERVICE_UNAVAILABLE, redact(`${what} failed: ${tls}`), {
+      cause: root,
+    });
+  }
   const code = pgCode(root);
   const message = root instanceof Error ? root.message : String(root);
-  const detail = code && !message.includes(code) ? `${message} (${code})` : message;
+  const detail = (code && !message.includes(code) ? `${message} (${code})` : message) +
+    timeoutHint(code, message);
+  const lost = isConnectionLoss(code);
   return new ClaimsError(
-    isConnectionLoss(code) ? ErrorCodes.SERVICE_UNAVAILABLE : ErrorCodes.STORAGE_FAILED,
-    redact(`${what} failed: ${detail}`),
+    lost ? ErrorCodes.SERVICE_UNAVAILABLE : ErrorCodes.STORAGE_FAILED,
+    redact(
+      lost
+        ? `${what} failed: lost the connection to PostgreSQL (${detail})`
+        : `${what} failed: ${detail}`,
+    ),
     { cause: root },
   );
 }

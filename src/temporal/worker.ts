@@ -107,7 +107,7 @@ async function openDependencies(
   const where = redact(config.databaseUrl);
   if (options.migrate ?? true) {
     try {
-      const result = await runMigrations(config.databaseUrl);
+      const result = await runMigrations(config.databaseUrl, config.database);
       if (result.applied > 0) log.info("migrations applied", { ...result });
     } catch (error) {
       if (error instanceof ClaimsError && error.code === ErrorCodes.SERVICE_UNAVAILABLE) {
@@ -124,6 +124,7 @@ async function openDependencies(
   const database = connectDatabase(config.databaseUrl, {
     max: config.databasePoolMax,
     applicationName: "claims-worker",
+    session: config.database,
   });
   closers.add("the database pool", () => database.close());
   try {

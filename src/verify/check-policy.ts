@@ -108,6 +108,7 @@ export function checkPolicy(state: PolicyState, options: CheckOptions = {}): Pol
     cap_breach: 0,
     ledger_gap: 0,
     orphan: 0,
+    invalid_policy: 0,
   };
   // Details (messages, expected values) are built only while the caller still lists problems:
   // a store where nothing was computed has millions, and counting them must stay cheap.

@@ -1,6 +1,12 @@
 /** What `verify` can find, one record per finding, each naming the policy-day and claim. */
 
-export const PROBLEM_KINDS = ["difference", "cap_breach", "ledger_gap", "orphan"] as const;
+export const PROBLEM_KINDS = [
+  "difference",
+  "cap_breach",
+  "ledger_gap",
+  "orphan",
+  "invalid_policy",
+] as const;
 export type ProblemKind = (typeof PROBLEM_KINDS)[number];
 
 export interface VerifyProblem {
@@ -11,7 +17,8 @@ export interface VerifyProblem {
   /**
    * The specific check: `missing`, `extra`, a claim field (`payoutBps` …), `period_cap`,
    * `payout_over_uncapped`, `payout_amount`, `no_ledger_row`, `stale_ledger_row`,
-   * `no_policy`, `outside_coverage`, `claims_without_ledger_row`, `ledger_claims_count`.
+   * `no_policy`, `outside_coverage`, `claims_without_ledger_row`, `ledger_claims_count`,
+   * `unverifiable` (a stored policy the calculator cannot take: its claims were not checked).
    */
   check: string;
   message: string;

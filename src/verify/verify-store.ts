@@ -10,6 +10,7 @@ import type { Sql } from "../store/connection.ts";
 import { checkPolicy, type DateRange } from "./check-policy.ts";
 import { claimsOf, ledgerOf, policyPages, RegionEventCache } from "./load-page.ts";
 import { policylessRows } from "./orphans.ts";
+import { unverifiablePolicy } from "./stored-policy.ts";
 import { PROBLEM_KINDS, type ProblemKind, type VerifyProblem } from "./problems.ts";
 
 const NO_EVENTS = { prepared: prepareEvents([]), changedAtUs: new Map<RiskEvent, number>() };
@@ -60,7 +61,21 @@ export async function verifyStore(sql: Sql, options: VerifyOptions = {}): Promis
 
   await sql.begin("isolation level repeatable read read only", async (tx) => {
     const events = new RegionEventCache(tx);
-    for await (const page of policyPages(tx, pageSize, options.range)) {
+    for await (const stored of policyPages(tx, pageSize, options.range)) {
+      const page = stored.filter((policy) => {
+        const why = unverifiablePolicy(policy);
+        if (why === undefined) return true;
+        policies++;
+        record({
+          kind: "invalid_policy",
+          policyId: policy.id,
+          check: "unverifiable",
+          message: `${why}; its claims and ledger rows were not checked (correct the policy ` +
+            "with `claims policies import`, or remove it)",
+        });
+        return false;
+      });
+      if (page.length === 0) continue;
       const ids = page.map((p) => p.id);
       const [eventsByRegion, claimsByPolicy, ledgerByPolicy] = [
         await events.eventsFor(page),
@@ -112,6 +127,7 @@ const KIND_LABELS: Record<ProblemKind, readonly [string, string]> = {
   cap_breach: ["cap breach", "cap breaches"],
   ledger_gap: ["ledger gap", "ledger gaps"],
   orphan: ["orphan", "orphans"],
+  invalid_policy: ["invalid policy", "invalid policies"],
 };
 
 /** `verify: OK: 1200 policies, 3400 policy-days, 5600 claims checked in 2.1 s` */

@@ -7,7 +7,12 @@ import { readJsonFile } from "../read-json.ts";
 
 export async function run(ctx: CliContext, flags: { input: string }): Promise<void> {
   const raw = await readJsonFile(flags.input, ctx.io.cwd, "--input");
-  const parsed = parseCalcInput(raw);
+  if (raw.problems.length > 0) {
+    ctx.io.stderr.write(raw.problems.map((p) => `${p.field || "(root)"}: ${p.message}\n`).join(""));
+    ctx.setExitCode(ExitCode.INVALID);
+    return;
+  }
+  const parsed = parseCalcInput(raw.value);
   if (!parsed.ok) {
     ctx.io.stderr.write(parsed.problems.map((p) => `${p.path}: ${p.message}\n`).join(""));
     ctx.setExitCode(ExitCode.INVALID);

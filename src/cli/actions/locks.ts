@@ -8,8 +8,11 @@ import type { LockInfo } from "../../locks/contract.ts";
 import { LOCK_KEY_PREFIX } from "../../locks/keys.ts";
 import { listPostgresLocks } from "../../locks/postgres/list.ts";
 import { listRedisLocks } from "../../locks/redis/list.ts";
+import type { Config } from "../../config.ts";
 import { redact } from "../../redact.ts";
 import { connectSql } from "../../store/connection.ts";
+import { describeTlsFailure, POSTGRES_TLS, REDIS_TLS, type TlsService } from "../../tls/errors.ts";
+import { redisTlsOptions } from "../../tls/redis.ts";
 import type { Source } from "../commands/locks.ts";
 import type { CliContext } from "../context.ts";
 import { renderTable } from "../format.ts";
@@ -21,20 +24,29 @@ export interface LocksOptions {
   prefix?: string;
 }
 
-function unreachable(service: string, variable: string, url: string, error: unknown): ClaimsError {
-  const detail = error instanceof Error && error.message ? error.message : String(error);
+function unreachable(
+  service: TlsService,
+  variable: string,
+  url: string,
+  error: unknown,
+): ClaimsError {
+  if (error instanceof ClaimsError) return error; // a TLS file that cannot be read
+  const detail = describeTlsFailure(error, service) ??
+    (error instanceof Error && error.message ? error.message : String(error));
   return new ClaimsError(
     ErrorCodes.SERVICE_UNAVAILABLE,
-    `cannot reach ${service} at ${redact(url)} (check ${variable} and that the server runs): ${
-      redact(detail)
-    }`,
+    `cannot reach ${service.service} at ${
+      redact(url)
+    } (check ${variable} and that the server runs): ${redact(detail)}`,
     { cause: error },
   );
 }
 
-async function redisLocks(url: string, prefix: string): Promise<LockInfo[]> {
+async function redisLocks(config: Config, prefix: string): Promise<LockInfo[]> {
+  const url = config.redisUrl;
   // One attempt, no reconnect loop: an operator command should fail fast and say why.
   const redis = new Redis(url, {
+    ...redisTlsOptions(url, config.redisTls),
     lazyConnect: true,
     connectTimeout: 5_000,
     maxRetriesPerRequest: 0,
@@ -50,18 +62,19 @@ async function redisLocks(url: string, prefix: string): Promise<LockInfo[]> {
     await redis.connect();
     return await listRedisLocks(redis, prefix);
   } catch (error) {
-    throw unreachable("Redis", "REDIS_URL", url, reason ?? error);
+    throw unreachable(REDIS_TLS, "REDIS_URL", url, reason ?? error);
   } finally {
     redis.disconnect();
   }
 }
 
-async function postgresLocks(url: string, prefix: string | undefined): Promise<LockInfo[]> {
-  const sql = connectSql(url, { max: 1, applicationName: "claims-cli" });
+async function postgresLocks(config: Config, prefix: string | undefined): Promise<LockInfo[]> {
+  const url = config.databaseUrl;
+  const sql = connectSql(url, { max: 1, applicationName: "claims-cli", session: config.database });
   try {
     return await listPostgresLocks(sql, prefix);
   } catch (error) {
-    throw unreachable("PostgreSQL", "DATABASE_URL", url, error);
+    throw unreachable(POSTGRES_TLS, "DATABASE_URL", url, error);
   } finally {
     await sql.end({ timeout: 5 });
   }
@@ -82,10 +95,8 @@ export function formatDuration(ms: number | null): string {
 export async function run(ctx: CliContext, options: LocksOptions): Promise<void> {
   const config = ctx.config();
   const [fromRedis, fromPostgres] = await Promise.all([
-    options.backend === "postgres"
-      ? []
-      : redisLocks(config.redisUrl, options.prefix ?? LOCK_KEY_PREFIX),
-    options.backend === "redis" ? [] : postgresLocks(config.databaseUrl, options.prefix),
+    options.backend === "postgres" ? [] : redisLocks(config, options.prefix ?? LOCK_KEY_PREFIX),
+    options.backend === "redis" ? [] : postgresLocks(config, options.prefix),
   ]);
   const locks = [...fromRedis, ...fromPostgres];
   if (options.json) {

@@ -4,7 +4,8 @@ import type { CliContext } from "../context.ts";
 import { writeJson } from "../io.ts";
 
 export async function run(ctx: CliContext, options: { json?: boolean }): Promise<void> {
-  const result = await runMigrations(ctx.config().databaseUrl);
+  const config = ctx.config();
+  const result = await runMigrations(config.databaseUrl, config.database);
   if (options.json) {
     writeJson(ctx.io.stdout, { ...result, alreadyApplied: result.total - result.applied });
     return;

@@ -7,6 +7,7 @@ import { ClaimsError, ErrorCodes } from "../../errors.ts";
 import { redact } from "../../redact.ts";
 import { connectDatabase, type Database, pgCode } from "../../store/connection.ts";
 import { storageError } from "../../store/storage-errors.ts";
+import { describeTlsFailure, POSTGRES_TLS } from "../../tls/errors.ts";
 import type { CliContext } from "../context.ts";
 
 /**
@@ -22,6 +23,7 @@ export async function withDatabase<T>(
   const database = connectDatabase(config.databaseUrl, {
     max: Math.min(config.databasePoolMax, 4),
     applicationName: "claims-cli",
+    session: config.database,
   });
   try {
     let migrated: boolean;
@@ -31,10 +33,12 @@ export async function withDatabase<T>(
            and to_regclass('public.calculation_ledger') is not null as ok`;
       migrated = row?.ok === true;
     } catch (error) {
+      if (error instanceof ClaimsError) throw error; // a TLS file that cannot be read
+      const why = describeTlsFailure(error, POSTGRES_TLS) ?? (error as Error).message;
       throw new ClaimsError(
         ErrorCodes.SERVICE_UNAVAILABLE,
         `cannot reach PostgreSQL at ${redact(config.databaseUrl)} (check DATABASE_URL and ` +
-          `that the server runs): ${redact((error as Error).message)}`,
+          `that the server runs): ${redact(why)}`,
         { cause: error },
       );
     }

@@ -41,6 +41,9 @@ Checks, each reported with the policy, claim date and claim key:
               the newest event of that day arrived or changed
   orphan      claims or ledger rows outside the coverage or without a policy, claims of a day
               without a ledger row, a ledger row whose claim count differs from the claims
+  invalid_policy  a stored policy the calculator cannot take (dates outside the supported
+              range 0002-01-01..9998-12-31, an unknown time zone): named and skipped, the
+              other policies are still checked
 Reads one page of policies at a time in one consistent snapshot, so any size works.`,
     )
     .action(async (flags: VerifyFlags) => {

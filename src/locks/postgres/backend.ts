@@ -17,7 +17,7 @@ import {
   type LockBackend,
   type LockInfo,
 } from "../contract.ts";
-import type { Sql } from "../../store/connection.ts";
+import type { SessionSettings, Sql } from "../../store/connection.ts";
 import { ClaimsError, ErrorCodes } from "../../errors.ts";
 import { acquireWithTimeout, runWithLock, type WithLockOptions } from "../acquire.ts";
 import { assertHolder, holderId } from "../holder.ts";
@@ -57,6 +57,8 @@ export interface PostgresLockBackendOptions {
   ttlMs?: number | undefined;
   holder?: string | undefined;
   applicationName?: string | undefined;
+  /** With `url`: TLS and time limits of the session (Config.database). */
+  session?: SessionSettings | undefined;
 }
 
 /** The advisory-lock id of the lease. */
@@ -95,7 +97,10 @@ export class PostgresLockBackend implements LockBackend {
     assertHolder(this.#holder);
     const session = options.url
       ? Promise.resolve(
-        openSessionFromUrl(options.url, { applicationName: options.applicationName }),
+        openSessionFromUrl(options.url, {
+          applicationName: options.applicationName,
+          session: options.session,
+        }),
       )
       : openSessionFromPool(options.sql!);
     this.#session = session.then((s) => {

@@ -11,7 +11,7 @@
  * lease keeper (which asks pg_locks what this session still holds).
  */
 import postgres from "postgres";
-import type { Sql } from "../../store/connection.ts";
+import { driverOptions, type SessionSettings, type Sql } from "../../store/connection.ts";
 
 export interface LockSession {
   /** Runs statements on the dedicated session (serially: one connection). */
@@ -24,21 +24,23 @@ export interface LockSession {
 
 export interface SessionOptions {
   applicationName?: string | undefined;
+  /** TLS and time limits (Config.database); its statement timeout applies, as elsewhere. */
+  session?: SessionSettings | undefined;
 }
 
 /** A one-connection client of its own for `url`. */
 export function openSessionFromUrl(url: string, options: SessionOptions = {}): LockSession {
   const listeners = new Set<(reason: string) => void>();
   let closing = false;
-  const sql = postgres(url, {
+  const driver = driverOptions(url, options.session, options.applicationName ?? "claims-locks");
+  const sql = postgres(driver.url, {
+    ...driver.options,
     max: 1,
     idle_timeout: 0,
     max_lifetime: 0,
     connect_timeout: 10,
-    onnotice: () => {},
-    types: { bigint: postgres.BigInt },
     connection: {
-      application_name: options.applicationName ?? "claims-locks",
+      ...driver.options.connection,
       // Fence upserts need not wait for the WAL flush: see statements.ts.
       synchronous_commit: "off",
     },

@@ -5,7 +5,7 @@
  * forms, KEYS_PER_CALL keys a call, all calls in one pipeline: one round trip, and a few
  * commands instead of one per key.
  */
-import type { Redis } from "ioredis";
+import type { Redis, RedisOptions } from "ioredis";
 import {
   type AcquireOptions,
   type AcquireWithTimeoutOptions,
@@ -47,6 +47,8 @@ export interface RedisLockBackendOptions {
   redis?: Redis | undefined;
   /** Or a URL: the backend opens (and closes) its own client. */
   url?: string | undefined;
+  /** With `url`: extra client options (TLS for rediss://, src/tls/redis.ts). */
+  clientOptions?: RedisOptions | undefined;
   /** Default lease TTL (LOCK_TTL_MS; 120 s). */
   ttlMs?: number | undefined;
   /** Default holder of this backend's leases (a generated host/pid/random one when omitted). */
@@ -124,7 +126,7 @@ export class RedisLockBackend implements LockBackend {
     assertHolder(this.#holder);
     this.#holderJson = JSON.stringify(this.#holder);
     this.#owned = !options.redis;
-    this.redis = options.redis ?? connectLockRedis(options.url!);
+    this.redis = options.redis ?? connectLockRedis(options.url!, undefined, options.clientOptions);
     this.#lock = withLockCommands(this.redis);
     this.#driver = {
       expires: true,

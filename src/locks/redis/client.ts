@@ -1,7 +1,7 @@
 /**
  * The Redis client of the lock backend and the mapping of its failures to ClaimsErrors.
  */
-import { Redis } from "ioredis";
+import { Redis, type RedisOptions } from "ioredis";
 import { ClaimsError, ErrorCodes } from "../../errors.ts";
 import { redact } from "../../redact.ts";
 
@@ -9,8 +9,13 @@ import { redact } from "../../redact.ts";
  * A client for the lock backend: few retries and a reply deadline, so a Redis outage or a
  * network partition surfaces as an error instead of a command that waits forever.
  */
-export function connectLockRedis(url: string, name = "claims-locks"): Redis {
+export function connectLockRedis(
+  url: string,
+  name = "claims-locks",
+  options: RedisOptions = {},
+): Redis {
   const redis = new Redis(url, {
+    ...options,
     connectionName: name,
     maxRetriesPerRequest: 2,
     connectTimeout: 5_000,

@@ -34,14 +34,16 @@ function validInput(random: Random): { policy: Value; events: Value[] } {
 
 export function calcCases(random: Random, perKind: number): BadInputCase[] {
   const cases: BadInputCase[] = [];
-  for (const mutation of random.sample(rowMutations("policies"), perKind)) {
+  // Nesting too deep is named at a path that depends on where the row sits: its own cases below.
+  const usable = (kind: "policies" | "events") => rowMutations(kind).filter((m) => !m.alone);
+  for (const mutation of random.sample(usable("policies"), perKind)) {
     const input = validInput(random);
     input.policy = mutation.apply(input.policy as Record<string, Value>);
     cases.push(
       calcCase(`policy ${mutation.label}`, jsonText(input), pathPattern("policy", mutation.field)),
     );
   }
-  for (const mutation of random.sample(rowMutations("events"), perKind)) {
+  for (const mutation of random.sample(usable("events"), perKind)) {
     const input = validInput(random);
     const at = random.int(0, input.events.length - 1);
     input.events[at] = mutation.apply(input.events[at] as Record<string, Value>);
@@ -69,6 +71,22 @@ export function calcCases(random: Random, perKind: number): BadInputCase[] {
     ["empty file", "", /--input input\.json: .*empty/],
     ["not JSON", "{ policy: }", /--input input\.json: not valid JSON/],
     ["not UTF-8", Uint8Array.from([0x7b, 0xe9, 0x7d]), /--input input\.json: not UTF-8/],
+    [
+      "policy nested 200,000 deep",
+      `{"policy":${"[".repeat(200_000)}${"]".repeat(200_000)},"events":[]}`,
+      /(^|\n)policy(\[0\]){7}: nested deeper than 8 levels/,
+    ],
+    [
+      "an event's value nested 200,000 deep",
+      jsonText({ ...input, events: [{ ...input.events[0] as Record<string, Value>, value: 0 }] })
+        .replace('"value":0', `"value":${"[".repeat(200_000)}${"]".repeat(200_000)}`),
+      /(^|\n)events\[0\]\.value(\[0\]){5}: nested deeper than 8 levels/,
+    ],
+    [
+      "a key twice in the top-level object",
+      `{"policy":${jsonText(input.policy)},"events":[],"events":[]}`,
+      /(^|\n)events: the key "events" appears more than once/,
+    ],
   ];
   for (const [name, content, message] of whole) cases.push(calcCase(name, content, message));
   cases.push({

@@ -69,7 +69,7 @@ function mixedCases(random: Random, ids: Ids, count: number): BadInputCase[] {
   for (let n = 0; n < count; n++) {
     const kind = random.pick(KINDS);
     const format = random.pick(FORMATS);
-    const usable = byKind[kind].filter((m) => m.formats.includes(format));
+    const usable = byKind[kind].filter((m) => m.formats.includes(format) && !m.alone);
     const prefix = ids.next(kind);
     const total = random.int(3, 34);
     const bad = random.sample(Array.from({ length: total }, (_, i) => i), random.int(2, 4))

@@ -7,7 +7,9 @@ import {
   type FileFormat,
   FORMATS,
   type ImportKind,
+  RawJson,
   RawNumber,
+  RawObject,
   type Row,
   type Value,
 } from "./records.ts";
@@ -19,6 +21,11 @@ export interface RowMutation {
   field: string;
   formats: readonly FileFormat[];
   apply(row: Row): Value;
+  /**
+   * It ends the reading of a .json file (nesting too deep): only alone in a file, never in
+   * the mixed files, and not in calc inputs (whose path to the field differs).
+   */
+  alone?: boolean;
 }
 
 const JSON_FORMATS: readonly FileFormat[] = ["json", "jsonl"];
@@ -45,6 +52,8 @@ function setPath(row: Row, path: string, value: Value | undefined): Row {
 const describe = (value: Value): string =>
   value instanceof RawNumber
     ? value.text
+    : value instanceof RawJson
+    ? `${value.text.slice(0, 12)}…(${value.text.length} chars)`
     : typeof value === "string" && value.length > 24
     ? `${JSON.stringify(value.slice(0, 12))}…(${value.length} chars)`
     : JSON.stringify(value);
@@ -101,6 +110,47 @@ const notAnObject = (kind: ImportKind, value: Value): RowMutation => ({
   apply: () => value,
 });
 
+/** The same key twice in the row's object, the second value different (JSON formats only). */
+const duplicateKey = (kind: ImportKind, field: string, second: Value): RowMutation => ({
+  kind,
+  label: `${field} twice in one object`,
+  field,
+  formats: JSON_FORMATS,
+  apply: (row) => new RawObject([...Object.entries(row), [field, second]]),
+});
+
+/**
+ * `field` nested 200,000 arrays deep. The reader stops at the limit (8 levels from the
+ * outermost value), so the path it names depends on how deep the row itself sits: one level
+ * in JSON Lines, two in a .json array (one level less of `[0]` in the path).
+ */
+const tooDeep = (kind: ImportKind, field: string): RowMutation[] =>
+  (["jsonl", "json"] as const).map((format) => {
+    const levels = 8 - (format === "jsonl" ? 1 : 2) - field.split(".").length + 1;
+    return {
+      kind,
+      label: `${field} nested 200,000 deep (${format})`,
+      field: field + "[0]".repeat(levels),
+      formats: [format],
+      alone: true,
+      apply: (row: Row) =>
+        setPath(row, field, new RawJson("[".repeat(200_000) + "1" + "]".repeat(200_000))),
+    };
+  });
+
+/** Text fields refuse C0 and C1 controls and DEL (any format), lone surrogates (JSON only). */
+function textMutations(kind: ImportKind, field: string): RowMutation[] {
+  return [
+    setTo(kind, field, "coa\u0000stal", "NUL"),
+    setTo(kind, field, "tab\there", "a tab"),
+    setTo(kind, field, "esc\u001b[31m", "an escape sequence"),
+    setTo(kind, field, "del\u007f", "DEL"),
+    setTo(kind, field, "c1\u0085", "a C1 control"),
+    setTo(kind, field, "\ud800", "a lone surrogate", JSON_FORMATS),
+    setTo(kind, field, "x\udc00", "a lone low surrogate", JSON_FORMATS),
+  ];
+}
+
 /** Ids SPEC §2 forbids: `:` (lock keys), quotes, SQL, non-ASCII, too long, bad first char. */
 export const BAD_IDS: readonly string[] = [
   "P:1",
@@ -153,6 +203,11 @@ const BAD_DATES: readonly string[] = [
   "2025-03-01T00:00:00Z",
   " 2025-03-01",
   "yesterday",
+  // They exist, but outside the supported range (0002-01-01 .. 9998-12-31).
+  "0001-01-01",
+  "0001-12-31",
+  "9999-01-01",
+  "9999-12-31",
 ];
 
 const BAD_ZONES: readonly string[] = [
@@ -181,6 +236,11 @@ const BAD_INSTANTS: readonly string[] = [
   "2025-03-10T12:00:00Europe/Berlin",
   "1741608000",
   "now",
+  // Instants, but outside the supported range (PostgreSQL or the calendar would fail later).
+  "9999-12-31T23:59:59-14:00",
+  "9999-01-01T00:00:00Z",
+  "0001-01-01T00:00:00Z",
+  "0001-12-31T23:59:59+00:00",
 ];
 
 function idMutations(kind: ImportKind): RowMutation[] {
@@ -190,11 +250,14 @@ function idMutations(kind: ImportKind): RowMutation[] {
     jsonOnly(kind, "id", 42),
     jsonOnly(kind, "id", null),
     jsonOnly(kind, "id", ["P-1"]),
+    duplicateKey(kind, "id", "OTHER-ID"),
   ];
 }
 
 function regionMutations(kind: ImportKind): RowMutation[] {
   return [
+    ...textMutations(kind, "region"),
+    duplicateKey(kind, "region", "elsewhere"),
     missing(kind, "region"),
     setTo(kind, "region", "r".repeat(65), "65 characters"),
     jsonOnly(kind, "region", ""),
@@ -219,6 +282,13 @@ function policyMutations(): RowMutation[] {
     setTo(k, "sumInsured", 0.01, "fraction"),
     setTo(k, "sumInsured", 1_000_000_000_001, "above 10^12"),
     ...HUGE_NUMBERS.map((n) => setTo(k, "sumInsured", n, "huge number")),
+    // Not integers, though a float rounds them to one.
+    setTo(k, "sumInsured", new RawNumber("1000000.00000000001"), "not exactly an integer"),
+    setTo(k, "sumInsured", new RawNumber("999999999999.99999"), "not exactly an integer"),
+    setTo(k, "tierPayoutsBps.tier1", new RawNumber("1000.0000000000001"), "not an integer"),
+    setTo(k, "periodCapBps", new RawNumber("6000.000000000001"), "not an integer"),
+    duplicateKey(k, "sumInsured", 2_000_000),
+    ...tooDeep(k, "tierPayoutsBps.tier2"),
     ...["1,000", "NaN", "Infinity", "0x10", "12abc", "1 000", "€100"].map((s) =>
       setTo(k, "sumInsured", s)
     ),
@@ -232,6 +302,7 @@ function policyMutations(): RowMutation[] {
     jsonOnly(k, "timezone", null),
     ...BAD_DATES.map((d) => setTo(k, "coverageStart", d)),
     ...BAD_DATES.slice(0, 10).map((d) => setTo(k, "coverageEnd", d)),
+    setTo(k, "coverageEnd", "9999-12-31", "outside the supported range"),
     missing(k, "coverageStart"),
     missing(k, "coverageEnd"),
     jsonOnly(k, "coverageEnd", 20250331),
@@ -297,6 +368,9 @@ function eventMutations(): RowMutation[] {
     jsonOnly(k, "status", ""),
     jsonOnly(k, "status", true),
     setTo(k, "source", "s".repeat(257), "257 characters"),
+    ...textMutations(k, "source"),
+    duplicateKey(k, "observedAt", "2025-03-11T12:00:00Z"),
+    ...tooDeep(k, "value"),
     jsonOnly(k, "source", 5),
     jsonOnly(k, "source", null),
     ...["abc", "NaN", "Infinity", "-Infinity", "1,5"].map((v) => setTo(k, "value", v)),

@@ -14,12 +14,24 @@ export class RawNumber {
   constructor(readonly text: string) {}
 }
 
+/** An object written with its pairs as given, duplicate keys included (JSON formats only). */
+export class RawObject {
+  constructor(readonly pairs: readonly (readonly [string, Value])[]) {}
+}
+
+/** JSON text written verbatim (e.g. nesting deeper than any object would be built). */
+export class RawJson {
+  constructor(readonly text: string) {}
+}
+
 export type Value =
   | string
   | number
   | boolean
   | null
   | RawNumber
+  | RawObject
+  | RawJson
   | Value[]
   | { [key: string]: Value };
 export type Row = { [key: string]: Value };
@@ -82,7 +94,10 @@ export function validRow(kind: ImportKind, id: string, random?: Random): Row {
 
 /** JSON text of a value, with RawNumber written verbatim. */
 export function jsonText(value: Value): string {
-  if (value instanceof RawNumber) return value.text;
+  if (value instanceof RawNumber || value instanceof RawJson) return value.text;
+  if (value instanceof RawObject) {
+    return `{${value.pairs.map(([k, v]) => `${JSON.stringify(k)}:${jsonText(v)}`).join(",")}}`;
+  }
   if (Array.isArray(value)) return `[${value.map(jsonText).join(",")}]`;
   if (value !== null && typeof value === "object") {
     return `{${
@@ -99,14 +114,17 @@ export function csvCell(text: string): string {
 
 function cellText(value: Value | undefined): string {
   if (value === undefined || value === null) return "";
-  if (value instanceof RawNumber) return value.text;
+  if (value instanceof RawNumber || value instanceof RawJson) return value.text;
   if (typeof value === "object") return jsonText(value);
   return String(value);
 }
 
 /** `{ a: { b: 1 } }` → `{ "a.b": 1 }`; anything that is not an object stays one cell. */
 function flatten(row: Value, prefix = "", out: Record<string, Value> = {}): Record<string, Value> {
-  if (row === null || typeof row !== "object" || Array.isArray(row) || row instanceof RawNumber) {
+  if (
+    row === null || typeof row !== "object" || Array.isArray(row) || row instanceof RawNumber ||
+    row instanceof RawObject || row instanceof RawJson
+  ) {
     out[prefix] = row;
     return out;
   }
@@ -114,7 +132,7 @@ function flatten(row: Value, prefix = "", out: Record<string, Value> = {}): Reco
     const name = prefix ? `${prefix}.${key}` : key;
     if (
       value !== null && typeof value === "object" && !Array.isArray(value) &&
-      !(value instanceof RawNumber)
+      !(value instanceof RawNumber) && !(value instanceof RawObject) && !(value instanceof RawJson)
     ) {
       flatten(value, name, out);
     } else out[name] = value;

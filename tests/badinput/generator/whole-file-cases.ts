@@ -165,7 +165,13 @@ function jsonSyntaxCases(random: Random, ids: Ids): BadInputCase[] {
         random,
       ));
     });
+    // One record a line, at most 1 MiB: a line over the cap is a bad row, read in linear time.
+    const long = jsonText({
+      ...validRow(kind, `${prefix}-31`, random),
+      region: "r".repeat(1_100_000),
+    });
     const lines: [string, string, number][] = [
+      ["a line over the 1 MiB cap", `${row(32)}\n${long}\n${row(33)}\n`, 2],
       ["a line that is not JSON", `${row(20)}\n{id: 1}\n${row(21)}\n`, 2],
       ["a line cut short", `${row(22)}\n${row(23)}\n${row(24).slice(0, 30)}\n`, 3],
       ["two objects on a line", `${row(25)} ${row(26)}\n`, 1],
